@@ -1,0 +1,69 @@
+/* The status catalogue: every code statusd can explain, loaded once at start-up from the JSON
+ * files in static/catalog/ (embedded in the binary) and validated field by field. */
+#ifndef STATUSD_CATALOG_H
+#define STATUSD_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum language { LANGUAGE_ZH, LANGUAGE_EN, LANGUAGE_COUNT };
+
+enum persistence { PERSISTENCE_NONE, PERSISTENCE_TEMPORARY, PERSISTENCE_PERMANENT };
+
+struct catalog_text {
+    const char *title;
+    const char *meaning;
+    const char *advice;
+};
+
+/* A header the code carries on purpose. The value may hold a placeholder in braces
+ * ({length}, {end}, {etag}, {methods}) that is filled in per response. */
+struct catalog_header {
+    const char *name;
+    const char *value;
+    const char *why[LANGUAGE_COUNT];
+};
+
+struct catalog_entry {
+    unsigned code;
+    unsigned sub;             /* IIS sub-status after the dot, 0 for none */
+    const char *key;          /* "404" or "403.4": what /status/ and /codes/ take */
+    const char *reason;
+    bool official;
+    const char *source_name;  /* "RFC 9110", "nginx", ... */
+    const char *source_section; /* may be NULL */
+    const char *source_url;
+    enum persistence persistence;
+    struct catalog_text text[LANGUAGE_COUNT];
+    const struct catalog_header *headers;
+    size_t header_count;
+};
+
+/* A class (1xx ... 9xx): what a code means when the catalogue has no entry for it. */
+struct catalog_class {
+    unsigned digit;           /* 1 for 1xx */
+    const char *range;        /* "1xx" */
+    bool official;
+    struct catalog_text text[LANGUAGE_COUNT];
+};
+
+/* Loads and checks every catalogue file. On failure returns false with a message naming the
+ * file, the entry and the field in error. */
+bool catalog_load(char *error, size_t error_size);
+void catalog_unload(void);
+
+/* The entry for code (sub 0 = the code itself), or NULL. */
+const struct catalog_entry *catalog_find(unsigned code, unsigned sub);
+/* The class of a code from 100 to 999. */
+const struct catalog_class *catalog_class_of(unsigned code);
+/* Entries sorted by code, then sub-status. */
+size_t catalog_count(void);
+const struct catalog_entry *catalog_at(size_t index);
+/* "401.1, 401.2, ..." : the known sub-statuses of code, or "" when it has none. */
+const char *catalog_subs_list(unsigned code);
+/* The merged catalogue as served at /codes.json. */
+const char *catalog_json(size_t *length);
+/* The header of entry called name (case-insensitive), or NULL. */
+const struct catalog_header *catalog_header(const struct catalog_entry *entry, const char *name);
+
+#endif

@@ -1,0 +1,147 @@
+#include "codelist.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* "403" or "403.4": exactly three digits, then optionally a dot and 1-3 digits. */
+static enum codelist_error parse_code(const char *s, size_t n, struct code_choice *choice)
+{
+    if (n < 3 || !is_digit(s[0]) || !is_digit(s[1]) || !is_digit(s[2]))
+        return CODELIST_SYNTAX;
+    choice->code = (unsigned)((s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0'));
+    choice->sub = 0;
+    if (n > 3) {
+        if (s[3] != '.' || n == 4 || n > 7)
+            return CODELIST_SYNTAX;
+        for (size_t i = 4; i < n; i++) {
+            if (!is_digit(s[i]))
+                return CODELIST_SYNTAX;
+            choice->sub = choice->sub * 10 + (unsigned)(s[i] - '0');
+        }
+        if (choice->sub == 0)
+            return CODELIST_SYNTAX;
+    }
+    if (choice->code < 100)
+        return CODELIST_RANGE;
+    return CODELIST_OK;
+}
+
+/* A decimal "12" or "0.5": digits, optionally a dot and digits. No sign, exponent or hex,
+ * which strtod would accept. */
+static bool parse_weight(const char *s, size_t n, double *weight)
+{
+    size_t digits = 0, dots = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_digit(s[i]))
+            digits++;
+        else if (s[i] == '.' && dots == 0 && i > 0)
+            dots++;
+        else
+            return false;
+    }
+    if (digits == 0 || n > 16 || s[n - 1] == '.')
+        return false;
+    char copy[17];
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    *weight = strtod(copy, NULL);
+    return *weight <= 1e9;
+}
+
+enum codelist_error codelist_parse(const char *spec, struct code_list *list, size_t *bad_item)
+{
+    list->count = 0;
+    *bad_item = 0;
+    bool any_weight = false;
+    const char *p = spec;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        *bad_item = list->count;
+        if (list->count == CODELIST_MAX)
+            return CODELIST_TOO_MANY;
+        struct code_choice *choice = &list->items[list->count];
+        const char *colon = memchr(p, ':', n);
+        size_t code_length = colon ? (size_t)(colon - p) : n;
+        enum codelist_error error = parse_code(p, code_length, choice);
+        if (error != CODELIST_OK)
+            return error;
+        choice->weight = 1;
+        if (colon) {
+            if (!parse_weight(colon + 1, n - code_length - 1, &choice->weight))
+                return CODELIST_WEIGHT;
+            if (choice->weight > 0)
+                any_weight = true;
+        } else {
+            any_weight = true;
+        }
+        list->count++;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return any_weight ? CODELIST_OK : CODELIST_ZERO_WEIGHTS;
+}
+
+const struct code_choice *codelist_pick(const struct code_list *list, double random)
+{
+    double total = 0;
+    for (size_t i = 0; i < list->count; i++)
+        total += list->items[i].weight;
+    double target = random * total;
+    const struct code_choice *last_weighted = NULL;
+    for (size_t i = 0; i < list->count; i++) {
+        if (list->items[i].weight <= 0)
+            continue;
+        last_weighted = &list->items[i];
+        if (target < list->items[i].weight)
+            return last_weighted;
+        target -= list->items[i].weight;
+    }
+    /* Rounding can leave target a hair above the last weight. */
+    return last_weighted;
+}
+
+/* splitmix64: a tiny, well-mixed generator; statistical quality is all a pick needs. */
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static double unit_interval(uint64_t x)
+{
+    return (double)(x >> 11) * 0x1.0p-53;
+}
+
+double codelist_seeded_random(const char *spec, uint64_t seed)
+{
+    uint64_t hash = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)spec; *p; p++)
+        hash = (hash ^ *p) * 0x100000001b3ULL;
+    uint64_t state = hash ^ seed;
+    splitmix64(&state);
+    return unit_interval(splitmix64(&state));
+}
+
+double codelist_random(void)
+{
+    static _Thread_local uint64_t state;
+    if (state == 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        state = (uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 32) ^
+                (uint64_t)(uintptr_t)&state;
+    }
+    return unit_interval(splitmix64(&state));
+}

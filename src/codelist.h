@@ -1,0 +1,44 @@
+/* The {code} part of /status/{code}: one code ("404"), an IIS sub-status ("403.4"), a list
+ * picked uniformly ("200,500") or by weight ("200:9,500:1"). */
+#ifndef STATUSD_CODELIST_H
+#define STATUSD_CODELIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CODELIST_MAX 64
+
+struct code_choice {
+    unsigned code; /* 100-999 */
+    unsigned sub;  /* 0 for none */
+    double weight; /* 1 unless given */
+};
+
+struct code_list {
+    struct code_choice items[CODELIST_MAX];
+    size_t count;
+};
+
+enum codelist_error {
+    CODELIST_OK,
+    CODELIST_SYNTAX,       /* not digits, or an empty item */
+    CODELIST_RANGE,        /* a code outside 100-999 */
+    CODELIST_TOO_MANY,     /* more than CODELIST_MAX items */
+    CODELIST_WEIGHT,       /* a weight that is not a number >= 0 */
+    CODELIST_ZERO_WEIGHTS, /* every weight is 0 */
+};
+
+/* Parses spec into list. Codes are exactly three digits; a weight is a decimal number >= 0
+ * (at most 1e9). On error, *bad_item is the 0-based position of the offending item. */
+enum codelist_error codelist_parse(const char *spec, struct code_list *list, size_t *bad_item);
+
+/* The item chosen by a random number in [0, 1), by weight. */
+const struct code_choice *codelist_pick(const struct code_list *list, double random);
+
+/* A number in [0, 1) that depends only on (spec, seed): ?seed= makes picks reproducible. */
+double codelist_seeded_random(const char *spec, uint64_t seed);
+/* A number in [0, 1) from a per-thread generator. */
+double codelist_random(void);
+
+#endif

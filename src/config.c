@@ -1,0 +1,152 @@
+#include "config.h"
+
+#include "numbers.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One row per flag: the flag, its environment twin, and how to read its value. The help text
+ * and the parser both come from this table, so they cannot disagree. */
+enum option_kind { KIND_STRING, KIND_UNSIGNED, KIND_SECONDS_MS, KIND_BYTES, KIND_LOG };
+
+struct option_row {
+    const char *flag;
+    const char *env;
+    enum option_kind kind;
+    uint64_t min, max;
+    const char *value_name;
+    const char *help;
+};
+
+static const struct option_row rows[] = {
+    { "host", "STATUSD_HOST", KIND_STRING, 0, 0, "ADDR",
+      "address to listen on (default 127.0.0.1; 0.0.0.0 for every IPv4 interface)" },
+    { "port", "STATUSD_PORT", KIND_UNSIGNED, 0, 65535, "N", "TCP port (default 8080; 0 picks a free one)" },
+    { "threads", "STATUSD_THREADS", KIND_UNSIGNED, 1, 256, "N",
+      "worker threads (default: one per CPU core)" },
+    { "max-delay", "STATUSD_MAX_DELAY", KIND_SECONDS_MS, 0, 86400000, "S",
+      "longest ?delay= accepted, in seconds (default 120)" },
+    { "max-body", "STATUSD_MAX_BODY", KIND_BYTES, 0, UINT64_MAX / 2, "BYTES",
+      "largest request body accepted, 413 beyond (default 1048576)" },
+    { "max-header-bytes", "STATUSD_MAX_HEADER_BYTES", KIND_BYTES, 1024, 1048576, "BYTES",
+      "largest request head: request line 414, header section 431 beyond (default 16384)" },
+    { "timeout", "STATUSD_TIMEOUT", KIND_UNSIGNED, 1, 86400, "S",
+      "seconds a connection may stay idle or stall mid-request (default 30)" },
+    { "log", "STATUSD_LOG", KIND_LOG, 0, 0, "text|json|off", "access log format (default text)" },
+};
+#define ROW_COUNT (sizeof rows / sizeof rows[0])
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "Usage: statusd [OPTION]...\n"
+                 "An HTTP server that demonstrates every HTTP status code, in 中文 and English.\n\n");
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s %s", rows[i].flag, rows[i].value_name);
+        fprintf(out, "  %-28s %s\n  %-28s   env: %s\n", left, rows[i].help, "", rows[i].env);
+    }
+    fprintf(out, "  %-28s %s\n  %-28s %s\n\nFlags win over environment variables.\n"
+                 "Example: statusd --port 0   then   curl -i http://127.0.0.1:PORT/status/418\n",
+            "--version", "print the version and exit", "--help", "print this help and exit");
+}
+
+static bool apply(struct config *config, const struct option_row *row, const char *text,
+                  const char *origin)
+{
+    uint64_t value = 0;
+    bool ok = true;
+    switch (row->kind) {
+    case KIND_STRING:
+        ok = *text != '\0';
+        break;
+    case KIND_LOG:
+        ok = strcmp(text, "text") == 0 || strcmp(text, "json") == 0 || strcmp(text, "off") == 0;
+        break;
+    case KIND_SECONDS_MS:
+        ok = parse_seconds_ms(text, row->max, &value);
+        break;
+    default:
+        ok = parse_uint(text, row->max, &value) && value >= row->min;
+        break;
+    }
+    if (!ok) {
+        fprintf(stderr, "statusd: %s: '%s' is not valid for --%s: expected %s", origin, text,
+                row->flag, row->value_name);
+        if (row->kind == KIND_UNSIGNED || row->kind == KIND_BYTES)
+            fprintf(stderr, " from %" PRIu64 " to %" PRIu64, row->min, row->max);
+        fprintf(stderr, "\n");
+        return false;
+    }
+    const char *flag = row->flag;
+    if (strcmp(flag, "host") == 0)
+        config->host = text;
+    else if (strcmp(flag, "port") == 0)
+        config->port = (unsigned)value;
+    else if (strcmp(flag, "threads") == 0)
+        config->threads = (unsigned)value;
+    else if (strcmp(flag, "max-delay") == 0)
+        config->max_delay_ms = value;
+    else if (strcmp(flag, "max-body") == 0)
+        config->max_body = value;
+    else if (strcmp(flag, "max-header-bytes") == 0)
+        config->max_header_bytes = (size_t)value;
+    else if (strcmp(flag, "timeout") == 0)
+        config->timeout_s = (unsigned)value;
+    else if (strcmp(flag, "log") == 0)
+        config->log_format = text[0] == 't' ? LOG_TEXT : text[0] == 'j' ? LOG_JSON : LOG_OFF;
+    return true;
+}
+
+enum config_result config_parse(struct config *config, int argc, char **argv)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    *config = (struct config){
+        .host = "127.0.0.1",
+        .port = 8080,
+        .threads = cores > 0 ? (unsigned)cores : 1,
+        .max_delay_ms = 120000,
+        .max_body = 1048576,
+        .max_header_bytes = 16384,
+        .timeout_s = 30,
+        .log_format = LOG_TEXT,
+    };
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        const char *text = getenv(rows[i].env);
+        if (text && !apply(config, &rows[i], text, rows[i].env))
+            return CONFIG_EXIT_USAGE;
+    }
+    struct option long_options[ROW_COUNT + 3];
+    for (size_t i = 0; i < ROW_COUNT; i++)
+        long_options[i] = (struct option){ rows[i].flag, required_argument, NULL, (int)i };
+    long_options[ROW_COUNT] = (struct option){ "version", no_argument, NULL, 'V' };
+    long_options[ROW_COUNT + 1] = (struct option){ "help", no_argument, NULL, 'h' };
+    long_options[ROW_COUNT + 2] = (struct option){ 0 };
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+        if (c == 'V') {
+            printf("statusd %s\n", STATUSD_VERSION);
+            return CONFIG_EXIT_OK;
+        }
+        if (c == 'h') {
+            print_help(stdout);
+            return CONFIG_EXIT_OK;
+        }
+        if (c == '?' || c == ':') {
+            fprintf(stderr, "statusd: %s '%s'; see statusd --help\n",
+                    c == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
+            return CONFIG_EXIT_USAGE;
+        }
+        if (!apply(config, &rows[c], optarg, "flag"))
+            return CONFIG_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "statusd: unexpected argument '%s'; see statusd --help\n", argv[optind]);
+        return CONFIG_EXIT_USAGE;
+    }
+    return CONFIG_RUN;
+}

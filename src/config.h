@@ -1,0 +1,30 @@
+/* Command-line flags and their environment twins (STATUSD_PORT for --port, ...; flags win). */
+#ifndef STATUSD_CONFIG_H
+#define STATUSD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum log_format { LOG_TEXT, LOG_JSON, LOG_OFF };
+
+#define CONFIG_MAX_REDIRECT_HOSTS 32
+
+struct config {
+    const char *host;
+    unsigned port;
+    unsigned threads;
+    uint64_t max_delay_ms;
+    uint64_t max_body;
+    size_t max_header_bytes;
+    unsigned timeout_s;
+    enum log_format log_format;
+};
+
+enum config_result { CONFIG_RUN, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };
+
+/* Fills config from defaults, then the environment, then argv. Prints --help, --version or
+ * the error (naming the flag or variable and what it accepts) itself. */
+enum config_result config_parse(struct config *config, int argc, char **argv);
+
+#endif

@@ -1,0 +1,145 @@
+#include "exchange.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const char *const method_names[METHOD_COUNT] = {
+    [METHOD_GET] = "GET",         [METHOD_HEAD] = "HEAD",     [METHOD_POST] = "POST",
+    [METHOD_PUT] = "PUT",         [METHOD_PATCH] = "PATCH",   [METHOD_DELETE] = "DELETE",
+    [METHOD_OPTIONS] = "OPTIONS", [METHOD_OTHER] = NULL,
+};
+
+enum method method_from_name(const char *name)
+{
+    /* Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET. */
+    for (int m = 0; m < METHOD_OTHER; m++)
+        if (strcmp(name, method_names[m]) == 0)
+            return (enum method)m;
+    return METHOD_OTHER;
+}
+
+const char *request_header(const struct request *request, const char *name)
+{
+    return MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, name);
+}
+
+const char *request_query(const struct request *request, const char *name)
+{
+    return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *request_printf(struct request *request, const char *format, ...)
+{
+    size_t room = sizeof request->arena - request->arena_used;
+    char *out = request->arena + request->arena_used;
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(out, room, format, args);
+    va_end(args);
+    if (n < 0 || (size_t)n >= room)
+        return NULL;
+    request->arena_used += (size_t)n + 1;
+    return out;
+}
+
+bool request_is_http10(const struct request *request)
+{
+    return strcmp(request->version, MHD_HTTP_VERSION_1_0) == 0;
+}
+
+static bool header_value_is_safe(const char *value)
+{
+    /* RFC 9110 §5.5: field values are visible characters, spaces and tabs. Tabs are refused
+     * too: nothing from a request that is not plainly visible reaches a header. */
+    if (!value || !*value)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+bool reply_set_header(struct reply *reply, const char *name, const char *value)
+{
+    if (!header_value_is_safe(value))
+        return false;
+    for (size_t i = 0; i < reply->header_count; i++)
+        if (strcasecmp(reply->headers[i].name, name) == 0) {
+            reply->headers[i].value = value;
+            return true;
+        }
+    if (reply->header_count == REPLY_MAX_HEADERS)
+        return false;
+    reply->headers[reply->header_count++] = (struct reply_header){ name, value };
+    return true;
+}
+
+const char *reply_get_header(const struct reply *reply, const char *name)
+{
+    for (size_t i = 0; i < reply->header_count; i++)
+        if (strcasecmp(reply->headers[i].name, name) == 0)
+            return reply->headers[i].value;
+    return NULL;
+}
+
+void reply_remove_header(struct reply *reply, const char *name)
+{
+    for (size_t i = 0; i < reply->header_count; i++)
+        if (strcasecmp(reply->headers[i].name, name) == 0) {
+            memmove(&reply->headers[i], &reply->headers[i + 1],
+                    (reply->header_count - i - 1) * sizeof reply->headers[0]);
+            reply->header_count--;
+            return;
+        }
+}
+
+/* Every method statusd knows but the request's: the Allow of a 405 (SPEC §2). */
+static const char *allow_all_but(struct request *request)
+{
+    char list[128] = "";
+    for (int m = 0; m < METHOD_OTHER; m++) {
+        if ((enum method)m == request->method_id)
+            continue;
+        if (list[0])
+            strcat(list, ", ");
+        strcat(list, method_names[m]);
+    }
+    return request_printf(request, "%s", list);
+}
+
+void reply_explain(struct reply *reply, struct request *request, unsigned code, unsigned sub)
+{
+    reply->status = code;
+    reply->explained_code = code;
+    reply->entry = catalog_find(code, sub);
+    const struct catalog_entry *entry = reply->entry;
+    for (size_t i = 0; entry && i < entry->header_count; i++) {
+        const struct catalog_header *h = &entry->headers[i];
+        const char *value = h->value;
+        if (strcmp(value, "{methods}") == 0)
+            value = allow_all_but(request);
+        reply_set_header(reply, h->name, value);
+    }
+}
+
+void reply_error(struct reply *reply, struct request *request, unsigned status,
+                 const char *note_en, const char *note_zh)
+{
+    *reply = (struct reply){ 0 };
+    reply_explain(reply, request, status, 0);
+    reply->note[LANGUAGE_EN] = note_en;
+    reply->note[LANGUAGE_ZH] = note_zh;
+}
+
+void reply_bad_parameter(struct reply *reply, struct request *request, const char *parameter,
+                         const char *accepted_en, const char *accepted_zh)
+{
+    const char *en = request_printf(request, "Parameter '%s' is not valid: it accepts %s.",
+                                    parameter, accepted_en);
+    const char *zh = request_printf(request, "参数 '%s' 无效：可接受的值为%s。", parameter,
+                                    accepted_zh);
+    reply_error(reply, request, 400, en ? en : "A parameter is not valid.",
+                zh ? zh : "参数无效。");
+}

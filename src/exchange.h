@@ -1,0 +1,119 @@
+/* What a handler gets (struct request) and what it gives back (struct reply).
+ *
+ * Handlers never touch libmicrohttpd responses: they fill a reply with a status, the entry
+ * whose explanation is the body, and headers; response.c renders it in the negotiated
+ * representation and adds the headers every response carries. Errors are replies too. */
+#ifndef STATUSD_EXCHANGE_H
+#define STATUSD_EXCHANGE_H
+
+#include "catalog.h"
+#include "negotiate.h"
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+
+enum method {
+    METHOD_GET,
+    METHOD_HEAD,
+    METHOD_POST,
+    METHOD_PUT,
+    METHOD_PATCH,
+    METHOD_DELETE,
+    METHOD_OPTIONS,
+    METHOD_OTHER,
+    METHOD_COUNT
+};
+#define METHOD_BIT(m) (1u << (m))
+#define METHODS_READ (METHOD_BIT(METHOD_GET) | METHOD_BIT(METHOD_HEAD))
+#define METHODS_ANY 0xFFFFu
+
+extern const char *const method_names[METHOD_COUNT];
+enum method method_from_name(const char *name);
+
+/* Per-request scratch space for strings a reply points to (header values, notes). */
+#define REQUEST_ARENA_SIZE 4096
+
+struct request {
+    struct MHD_Connection *connection;
+    const struct config *config;
+    const char *method;   /* as sent, e.g. "GET" or "BREW" */
+    enum method method_id;
+    const char *path;     /* percent-decoded path, without the query */
+    const char *tail;     /* the part of path after the route's prefix */
+    const char *version;  /* "HTTP/1.1" */
+    enum format format;
+    enum languages languages;
+    uint64_t body_bytes;  /* request body bytes read so far */
+    size_t arena_used;
+    char arena[REQUEST_ARENA_SIZE];
+};
+
+/* A request header or query parameter, or NULL. */
+const char *request_header(const struct request *request, const char *name);
+const char *request_query(const struct request *request, const char *name);
+/* Formats into the request's arena; NULL when the arena is full (the caller answers 500 or
+ * falls back to a fixed text). Valid until the request completes. */
+const char *request_printf(struct request *request, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+bool request_is_http10(const struct request *request);
+
+#define REPLY_MAX_HEADERS 32
+
+struct reply_header {
+    const char *name;
+    const char *value;
+};
+
+struct reply {
+    unsigned status;
+    /* What the body explains: a catalogue entry, or (entry NULL) the class of explained_code. */
+    const struct catalog_entry *entry;
+    unsigned explained_code;
+    /* An informational code sent on the wire before the final status (SPEC §3), 0 for none. */
+    unsigned interim;
+    /* A sentence about this response in particular: which parameter was wrong, ... */
+    const char *note[LANGUAGE_COUNT];
+    /* Where to go next; the body links it (3xx targets, the index from a 404). */
+    const char *link;
+    struct reply_header headers[REPLY_MAX_HEADERS];
+    size_t header_count;
+    /* A body that is not an explanation (echo JSON, assets), not copied: it must outlive the
+     * response (static data, or the arena). */
+    const char *content_type;
+    const char *body;
+    size_t body_length;
+    /* Cache-Control; NULL means "no-store" (SPEC §1: a browser must never remember a test). */
+    const char *cache_control;
+    /* A response built once and shared, as a cache hands it out; used as is. */
+    struct MHD_Response *shared;
+    uint64_t shared_length; /* its body bytes, for the access log */
+    /* The headers are listed in the body but not sent (/codes/{code} describes a code at 200). */
+    bool headers_described_only;
+    /* Wait this long before answering (?delay=, /delay/{s}). */
+    uint64_t delay_ms;
+};
+
+/* Sets a header, replacing one of the same name (case-insensitive). Values are checked:
+ * false (and nothing set) if the value holds a control byte or the table is full. */
+bool reply_set_header(struct reply *reply, const char *name, const char *value);
+const char *reply_get_header(const struct reply *reply, const char *name);
+void reply_remove_header(struct reply *reply, const char *name);
+
+/* The reply explains status code (sub-status sub, 0 for none): it takes the catalogue entry
+ * and every header the catalogue says the code carries, with default values. Every endpoint
+ * that sends code N goes through here, so N carries the same headers whichever URL sent it. */
+void reply_explain(struct reply *reply, struct request *request, unsigned code, unsigned sub);
+
+/* A 400 naming the parameter and what it accepts, in both languages. */
+void reply_bad_parameter(struct reply *reply, struct request *request, const char *parameter,
+                         const char *accepted_en, const char *accepted_zh);
+
+/* Any status with a note in both languages. */
+void reply_error(struct reply *reply, struct request *request, unsigned status,
+                 const char *note_en, const char *note_zh);
+
+#endif

@@ -1,0 +1,74 @@
+/* statusd: an HTTP server that demonstrates every HTTP status code. */
+#include "accesslog.h"
+#include "catalog.h"
+#include "config.h"
+#include "routes.h"
+#include "server.h"
+#include "status_cache.h"
+#include "timer.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+/* Thousands of delayed requests need thousands of descriptors: take the hard limit. */
+static void raise_open_files_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct config config;
+    switch (config_parse(&config, argc, argv)) {
+    case CONFIG_EXIT_OK: return 0;
+    case CONFIG_EXIT_USAGE: return 2;
+    case CONFIG_RUN: break;
+    }
+    char error[512];
+    if (!catalog_load(error, sizeof error)) {
+        fprintf(stderr, "statusd: the status catalogue is broken: %s\n", error);
+        return 1;
+    }
+    if (!status_cache_init() || !pages_init()) {
+        fprintf(stderr, "statusd: out of memory at start-up\n");
+        return 1;
+    }
+    raise_open_files_limit();
+    /* Signals are taken by this thread alone (sigwait below), so every thread started from
+     * here on inherits them blocked. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    accesslog_init(config.log_format, stdout);
+    if (!timer_start(accesslog_flush)) {
+        fprintf(stderr, "statusd: cannot start the timer thread\n");
+        return 1;
+    }
+    if (!server_start(&config)) {
+        timer_stop();
+        return 1;
+    }
+    int received;
+    sigwait(&stop_signals, &received);
+    fprintf(stderr, "statusd: %s received, finishing in-flight requests\n",
+            received == SIGTERM ? "SIGTERM" : "SIGINT");
+    server_stop();
+    timer_stop();
+    accesslog_flush();
+    status_cache_free();
+    pages_free();
+    catalog_unload();
+    return 0;
+}

@@ -1,0 +1,156 @@
+#include "params.h"
+
+#include "numbers.h"
+#include "response.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_LOCATION 2048
+#define MAX_EXTRA_HEADERS 16
+#define ONE_YEAR_S 31536000
+
+bool params_valid_location(const char *value)
+{
+    size_t n = strlen(value);
+    if (n == 0 || n > MAX_LOCATION)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || *p == '\\')
+            return false;
+    const char *colon = strchr(value, ':');
+    const char *slash = strchr(value, '/');
+    bool has_scheme = colon && (!slash || colon < slash);
+    if (!has_scheme)
+        return true; /* relative: "/x", "x", "?q", "//host/x" */
+    return strncasecmp(value, "http://", 7) == 0 || strncasecmp(value, "https://", 8) == 0;
+}
+
+const char *params_retry_after(struct request *request, const char *value)
+{
+    uint64_t seconds;
+    bool as_date = strncmp(value, "date:", 5) == 0;
+    if (!parse_uint(as_date ? value + 5 : value, ONE_YEAR_S, &seconds))
+        return NULL;
+    if (!as_date)
+        return request_printf(request, "%llu", (unsigned long long)seconds);
+    /* RFC 9110 §5.6.7 IMF-fixdate, always in GMT. */
+    time_t when = time(NULL) + (time_t)seconds;
+    struct tm utc;
+    gmtime_r(&when, &utc);
+    char date[40];
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    return request_printf(request, "%s", date);
+}
+
+bool params_valid_token(const char *value)
+{
+    /* tchar, RFC 9110 §5.6.2 */
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    size_t n = strlen(value);
+    if (n == 0 || n > 64)
+        return false;
+    for (const char *p = value; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= 'A' && *p <= 'Z') || strchr(extra, *p)))
+            return false;
+    return true;
+}
+
+bool params_valid_realm(const char *value)
+{
+    size_t n = strlen(value);
+    if (n == 0 || n > 128)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+            return false;
+    return true;
+}
+
+/* Headers whose value would change how the message is framed or routed: a client asking for
+ * them would get a broken response, not a test of its own code. */
+static bool is_reserved_header(const char *name)
+{
+    static const char *const reserved[] = {
+        "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade",
+        "TE", "Trailer", "Date", "Server", "Content-Type",
+    };
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcasecmp(name, reserved[i]) == 0)
+            return true;
+    return false;
+}
+
+struct extra_headers {
+    struct request *request;
+    struct reply *reply;
+    const char *bad;   /* the first h= value refused */
+    const char *why;
+    size_t count;
+    bool present;
+    char expose[1024];
+};
+
+static enum MHD_Result collect_extra_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                            const char *value)
+{
+    (void)kind;
+    struct extra_headers *x = cls;
+    if (strcmp(key, "h") != 0)
+        return MHD_YES;
+    x->present = true;
+    if (!x->reply)
+        return MHD_NO; /* only asked whether any is present */
+    const char *colon = value ? strchr(value, ':') : NULL;
+    if (!colon || ++x->count > MAX_EXTRA_HEADERS) {
+        x->bad = value ? value : "";
+        x->why = colon ? "more than 16 headers" : "no ':' between name and value";
+        return MHD_NO;
+    }
+    const char *name = request_printf(x->request, "%.*s", (int)(colon - value), value);
+    const char *header_value = colon + 1;
+    while (*header_value == ' ')
+        header_value++;
+    if (!name || !params_valid_token(name) || is_reserved_header(name)) {
+        x->bad = value;
+        x->why = "the name must be a header token and not one that changes framing";
+        return MHD_NO;
+    }
+    if (!reply_set_header(x->reply, name, header_value)) {
+        x->bad = value;
+        x->why = "the value must be printable ASCII, non-empty, without control bytes";
+        return MHD_NO;
+    }
+    size_t used = strlen(x->expose);
+    snprintf(x->expose + used, sizeof x->expose - used, ", %s", name);
+    return MHD_YES;
+}
+
+bool params_has_extra_headers(struct request *request)
+{
+    struct extra_headers x = { .request = request };
+    MHD_get_connection_values(request->connection, MHD_GET_ARGUMENT_KIND, collect_extra_header,
+                              &x);
+    return x.present;
+}
+
+bool params_apply_extra_headers(struct request *request, struct reply *reply)
+{
+    struct extra_headers x = { .request = request, .reply = reply };
+    MHD_get_connection_values(request->connection, MHD_GET_ARGUMENT_KIND, collect_extra_header,
+                              &x);
+    if (x.bad) {
+        reply_bad_parameter(reply, request, "h",
+                            request_printf(request, "Name:Value pairs (refused: %s)", x.why),
+                            "Name:Value 形式的响应头（名称须为合法 token，值须为可打印 ASCII，"
+                            "不得含控制字符，且不得是 Content-Length 等影响报文分帧的头，最多 16 个）");
+        return false;
+    }
+    if (x.count) /* browser scripts may read the headers they asked for */
+        reply_set_header(reply, "Access-Control-Expose-Headers",
+                         request_printf(request, "%s%s", EXPOSED_HEADERS, x.expose));
+    return true;
+}

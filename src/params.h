@@ -1,0 +1,33 @@
+/* Query parameters that end up in response headers. Each check refuses what could break
+ * the wire (control bytes, CR, LF) or mislead a client, and says what it accepts. */
+#ifndef STATUSD_PARAMS_H
+#define STATUSD_PARAMS_H
+
+#include "exchange.h"
+
+#include <stdbool.h>
+
+/* A redirect target: an http(s) URL, a scheme-relative "//host/path" or a relative
+ * reference; printable ASCII without spaces, at most 2048 bytes. */
+bool params_valid_location(const char *value);
+
+/* retry_after=S (0 to one year) or retry_after=date:S: the Retry-After value, in the arena,
+ * or NULL when invalid. */
+const char *params_retry_after(struct request *request, const char *value);
+
+/* A header or method name: an RFC 9110 token of at most 64 bytes. */
+bool params_valid_token(const char *value);
+
+/* realm=: printable ASCII without '"' or '\', at most 128 bytes, so it fits a quoted-string
+ * without escaping. */
+bool params_valid_realm(const char *value);
+
+/* Applies every h=Name:Value to reply. False, with reply set to a 400 naming the offending
+ * value, when one is not a token, holds a control byte, or names a header that would change
+ * the framing (Content-Length, Transfer-Encoding, Connection, ...). */
+bool params_apply_extra_headers(struct request *request, struct reply *reply);
+
+/* True when any h= parameter is present. */
+bool params_has_extra_headers(struct request *request);
+
+#endif

@@ -1,0 +1,154 @@
+#include "response.h"
+
+#include "range.h"
+#include "render.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void response_add_common_headers(struct MHD_Response *response)
+{
+    MHD_add_response_header(response, MHD_HTTP_HEADER_SERVER, "statusd/" STATUSD_VERSION);
+    MHD_add_response_header(response, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(response, "Access-Control-Expose-Headers", EXPOSED_HEADERS);
+}
+
+static bool has_no_body(unsigned status)
+{
+    return (status >= 100 && status < 200) || status == 204 || status == 205;
+}
+
+/* A strong entity tag from the body's bytes (FNV-1a): the same representation, the same tag. */
+static void entity_tag(const char *body, size_t length, char *tag, size_t tag_size)
+{
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < length; i++)
+        hash = (hash ^ (unsigned char)body[i]) * 0x100000001b3ULL;
+    snprintf(tag, tag_size, "\"%016" PRIx64 "\"", hash);
+}
+
+/* Replaces {length}, {end} and {etag} in a header value now that the body is known. */
+static const char *fill_placeholders(struct request *request, const char *value,
+                                     uint64_t length, uint64_t end, const char *etag)
+{
+    if (!strchr(value, '{'))
+        return value;
+    char filled[512];
+    size_t n = 0;
+    for (const char *p = value; *p && n < sizeof filled - 32;) {
+        if (strncmp(p, "{length}", 8) == 0) {
+            n += (size_t)snprintf(filled + n, sizeof filled - n, "%" PRIu64, length);
+            p += 8;
+        } else if (strncmp(p, "{end}", 5) == 0) {
+            n += (size_t)snprintf(filled + n, sizeof filled - n, "%" PRIu64, end);
+            p += 5;
+        } else if (strncmp(p, "{etag}", 6) == 0) {
+            n += (size_t)snprintf(filled + n, sizeof filled - n, "%s", etag);
+            p += 6;
+        } else {
+            filled[n++] = *p++;
+        }
+    }
+    filled[n] = '\0';
+    return request_printf(request, "%s", filled);
+}
+
+/* 206 of the explanation itself (SPEC §2): the requested range, or the first half. Returns
+ * false when the Range cannot be satisfied. */
+static bool slice_for_partial(struct request *request, char *body, size_t *length,
+                              uint64_t *first, uint64_t *last, uint64_t *full)
+{
+    *full = *length;
+    struct byte_range ranges[RANGE_MAX];
+    size_t count;
+    enum range_result result = range_parse(request_header(request, "Range"), *length, ranges,
+                                           &count);
+    if (result == RANGE_UNSATISFIABLE)
+        return false;
+    if (result == RANGE_SATISFIABLE) {
+        /* Several ranges would need multipart/byteranges; /range/{n} does that. Here the
+         * first is sent, which RFC 9110 §14.2 allows (a server may serve a subset). */
+        *first = ranges[0].first;
+        *last = ranges[0].last;
+    } else {
+        *first = 0;
+        *last = *length > 1 ? *length / 2 - 1 : 0;
+    }
+    memmove(body, body + *first, (size_t)(*last - *first + 1));
+    *length = (size_t)(*last - *first + 1);
+    return true;
+}
+
+struct MHD_Response *response_build(struct request *request, struct reply *reply,
+                                    uint64_t *body_length)
+{
+    if (reply->shared) {
+        *body_length = reply->shared_length;
+        return reply->shared;
+    }
+    char *body = NULL;
+    size_t length = 0;
+    bool explained = reply->body == NULL;
+    if (explained && !has_no_body(reply->status)) {
+        struct strbuf out = { 0 };
+        render_explanation(&out, request->format, request->languages, reply);
+        body = strbuf_take(&out, &length);
+        if (!body)
+            return NULL;
+    }
+    uint64_t first = 0, last = 0, full = length;
+    if (reply->status == 206 && explained &&
+        !slice_for_partial(request, body, &length, &first, &last, &full)) {
+        free(body);
+        struct reply unsatisfiable;
+        reply_error(&unsatisfiable, request, 416,
+                    "The Range header asks for bytes beyond the end of this explanation.",
+                    "Range 请求头要求的字节超出了这份说明的末尾。");
+        *reply = unsatisfiable;
+        return response_build(request, reply, body_length);
+    }
+    char etag[24];
+    entity_tag(body ? body : reply->body, body ? length : reply->body_length, etag, sizeof etag);
+    struct MHD_Response *response;
+    if (body)
+        response = MHD_create_response_from_buffer(length, body, MHD_RESPMEM_MUST_FREE);
+    else
+        response = MHD_create_response_from_buffer(reply->body ? reply->body_length : 0,
+                                                   (void *)reply->body, MHD_RESPMEM_PERSISTENT);
+    if (!response) {
+        free(body);
+        return NULL;
+    }
+    if (!body)
+        length = reply->body ? reply->body_length : 0;
+    *body_length = length;
+    uint64_t representation_length = reply->status == 206 ? full : length;
+    for (size_t i = 0; !reply->headers_described_only && i < reply->header_count; i++) {
+        const char *value = fill_placeholders(request, reply->headers[i].value,
+                                              representation_length, last, etag);
+        if (value)
+            MHD_add_response_header(response, reply->headers[i].name, value);
+    }
+    bool metadata = reply->status != 304 && !has_no_body(reply->status);
+    if (metadata)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                reply->content_type ? reply->content_type
+                                                    : format_content_types[request->format]);
+    if (metadata && request->format == FORMAT_HTML && explained)
+        MHD_add_response_header(response, "Content-Security-Policy",
+                                "default-src 'self'; frame-ancestors 'none'");
+    if (!reply_get_header(reply, "Cache-Control"))
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                reply->cache_control ? reply->cache_control : "no-store");
+    if (explained && !reply_get_header(reply, "Vary"))
+        MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Accept, Accept-Language");
+    if (!reply_get_header(reply, "Access-Control-Expose-Headers"))
+        response_add_common_headers(response);
+    else {
+        MHD_add_response_header(response, MHD_HTTP_HEADER_SERVER, "statusd/" STATUSD_VERSION);
+        MHD_add_response_header(response, "Access-Control-Allow-Origin", "*");
+    }
+    return response;
+}

@@ -1,0 +1,25 @@
+/* The one place a reply becomes a libmicrohttpd response: it renders the explanation in the
+ * negotiated representation, shapes the body the status demands (none for 204, a slice for
+ * 206, ...), fills in computed header values and adds the headers every response carries. */
+#ifndef STATUSD_RESPONSE_H
+#define STATUSD_RESPONSE_H
+
+#include "exchange.h"
+
+/* Every header this server sets on purpose, so browser scripts may read them (SPEC §1). */
+#define EXPOSED_HEADERS                                                                        \
+    "Location, Retry-After, WWW-Authenticate, Proxy-Authenticate, Allow, Content-Range, "     \
+    "Content-Length, ETag, Last-Modified, Link, Upgrade, Accept-Post, Accept-Patch, Vary, "   \
+    "Server, Date, RateLimit, RateLimit-Policy, RateLimit-Limit, RateLimit-Remaining, "       \
+    "RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "          \
+    "X-Sequence-Index"
+
+/* Builds the response for reply. *status may change (206 becomes 416 when the Range cannot
+ * be satisfied). *body_length is what a GET would receive. NULL when out of memory. */
+struct MHD_Response *response_build(struct request *request, struct reply *reply,
+                                    uint64_t *body_length);
+
+/* Adds the headers every response carries: Server, CORS. */
+void response_add_common_headers(struct MHD_Response *response);
+
+#endif

@@ -1,0 +1,27 @@
+/* One thread that resumes suspended connections when their wait is over, so thousands of
+ * delayed requests cost a heap entry each, not a thread. */
+#ifndef STATUSD_TIMER_H
+#define STATUSD_TIMER_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Milliseconds on the monotonic clock. */
+uint64_t now_ms(void);
+/* Microseconds on the monotonic clock, for durations in the access log. */
+uint64_t now_us(void);
+
+/* Starts the thread; tick (may be NULL) runs on it about once a second. */
+bool timer_start(void (*tick)(void));
+/* Resumes every waiting connection and joins the thread. */
+void timer_stop(void);
+
+/* Resumes connection, which the caller has just suspended, at deadline (now_ms() time).
+ * False if out of memory: the caller resumes it at once instead. */
+bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline);
+
+/* Shutdown: every wait, pending or future, ends now. */
+void timer_expire_all(void);
+
+#endif
