@@ -1,0 +1,139 @@
+/* The {code} part of /status/{code}: lists, weights, sub-statuses, seeded picks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "codelist.h"
+
+#include <string.h>
+
+static enum codelist_error parse(const char *spec, struct code_list *list)
+{
+    size_t bad;
+    return codelist_parse(spec, list, &bad);
+}
+
+static void single_code_parses(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("404", &list), CODELIST_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(list.items[0].code, 404);
+    assert_int_equal(list.items[0].sub, 0);
+}
+
+static void sub_status_parses(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("403.4", &list), CODELIST_OK);
+    assert_int_equal(list.items[0].code, 403);
+    assert_int_equal(list.items[0].sub, 4);
+    assert_int_equal(parse("500.100", &list), CODELIST_OK);
+    assert_int_equal(list.items[0].sub, 100);
+}
+
+static void malformed_codes_are_refused(void **state)
+{
+    (void)state;
+    struct code_list list;
+    const char *bad[] = { "", "20", "2000", "abc", "-200", "+200", " 200", "200 ", "20a",
+                          "403.", "403.0", "403.1234", "403.x", "200,", ",200", "200,,500",
+                          "0x1F4" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(parse(bad[i], &list), CODELIST_SYNTAX);
+}
+
+static void codes_below_100_are_out_of_range(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("099", &list), CODELIST_RANGE);
+    assert_int_equal(parse("000", &list), CODELIST_RANGE);
+    assert_int_equal(parse("999", &list), CODELIST_OK);
+}
+
+static void weighted_list_parses(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("200:9,500:1.5,503", &list), CODELIST_OK);
+    assert_int_equal(list.count, 3);
+    assert_true(list.items[0].weight == 9.0);
+    assert_true(list.items[1].weight == 1.5);
+    assert_true(list.items[2].weight == 1.0);
+}
+
+static void bad_weights_are_refused(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("200:-1", &list), CODELIST_WEIGHT);
+    assert_int_equal(parse("200:", &list), CODELIST_WEIGHT);
+    assert_int_equal(parse("200:1e3", &list), CODELIST_WEIGHT);
+    assert_int_equal(parse("200:1.", &list), CODELIST_WEIGHT);
+    assert_int_equal(parse("200:99999999999", &list), CODELIST_WEIGHT);
+    assert_int_equal(parse("200:0,500:0", &list), CODELIST_ZERO_WEIGHTS);
+}
+
+static void long_lists_are_refused(void **state)
+{
+    (void)state;
+    char spec[1024] = "200";
+    for (int i = 1; i <= CODELIST_MAX; i++)
+        strcat(spec, ",200");
+    struct code_list list;
+    size_t bad;
+    assert_int_equal(codelist_parse(spec, &list, &bad), CODELIST_TOO_MANY);
+    assert_int_equal(bad, CODELIST_MAX);
+}
+
+static void pick_follows_weights(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("200:0,503:1", &list), CODELIST_OK);
+    for (double r = 0; r < 1; r += 0.01)
+        assert_int_equal(codelist_pick(&list, r)->code, 503);
+    assert_int_equal(parse("200:1,500:3", &list), CODELIST_OK);
+    assert_int_equal(codelist_pick(&list, 0.2)->code, 200);
+    assert_int_equal(codelist_pick(&list, 0.3)->code, 500);
+    assert_int_equal(codelist_pick(&list, 0.999999)->code, 500);
+}
+
+static void seeded_pick_is_a_pure_function(void **state)
+{
+    (void)state;
+    assert_true(codelist_seeded_random("200,500", 7) == codelist_seeded_random("200,500", 7));
+    assert_true(codelist_seeded_random("200,500", 7) != codelist_seeded_random("200,500", 8));
+    assert_true(codelist_seeded_random("200,500", 7) != codelist_seeded_random("200,501", 7));
+    /* Over many seeds both codes come up: the seed really steers the pick. */
+    struct code_list list;
+    assert_int_equal(parse("200,500", &list), CODELIST_OK);
+    int counts[2] = { 0, 0 };
+    for (uint64_t seed = 0; seed < 1000; seed++) {
+        double r = codelist_seeded_random("200,500", seed);
+        assert_true(r >= 0 && r < 1);
+        counts[codelist_pick(&list, r)->code == 500]++;
+    }
+    assert_in_range(counts[0], 400, 600);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(single_code_parses),
+        cmocka_unit_test(sub_status_parses),
+        cmocka_unit_test(malformed_codes_are_refused),
+        cmocka_unit_test(codes_below_100_are_out_of_range),
+        cmocka_unit_test(weighted_list_parses),
+        cmocka_unit_test(bad_weights_are_refused),
+        cmocka_unit_test(long_lists_are_refused),
+        cmocka_unit_test(pick_follows_weights),
+        cmocka_unit_test(seeded_pick_is_a_pure_function),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

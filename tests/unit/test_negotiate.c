@@ -1,0 +1,120 @@
+/* Accept and Accept-Language: which representation and which language order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "negotiate.h"
+
+static void no_accept_gives_text(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_format(NULL), FORMAT_TEXT);
+    assert_int_equal(negotiate_format(""), FORMAT_TEXT);
+    assert_int_equal(negotiate_format("*/*"), FORMAT_TEXT);
+}
+
+static void exact_types_are_chosen(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_format("application/json"), FORMAT_JSON);
+    assert_int_equal(negotiate_format("text/html"), FORMAT_HTML);
+    assert_int_equal(negotiate_format("text/plain"), FORMAT_TEXT);
+    assert_int_equal(negotiate_format("APPLICATION/JSON"), FORMAT_JSON);
+    assert_int_equal(negotiate_format("application/json; charset=utf-8"), FORMAT_JSON);
+}
+
+static void browser_accept_gives_html(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_format("text/html,application/xhtml+xml,application/xml;q=0.9,"
+                                      "image/avif,image/webp,*/*;q=0.8"),
+                     FORMAT_HTML);
+}
+
+static void quality_values_are_honoured(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_format("application/json;q=0.5, text/html"), FORMAT_HTML);
+    assert_int_equal(negotiate_format("text/html;q=0, application/json"), FORMAT_JSON);
+    assert_int_equal(negotiate_format("text/plain;q=0.1, application/json;q=0.2"), FORMAT_JSON);
+    assert_int_equal(negotiate_format("text/*;q=0.9, application/json;q=0.8"), FORMAT_TEXT);
+    assert_int_equal(negotiate_format("application/json ; q=0.002, text/plain;q=0.001"),
+                     FORMAT_JSON);
+}
+
+static void more_specific_range_decides(void **state)
+{
+    (void)state;
+    /* text/html is excluded by its own q=0 even though text/ * allows it. */
+    assert_int_equal(negotiate_format("text/*, text/html;q=0"), FORMAT_TEXT);
+    assert_false(negotiate_accepts("text/*, text/html;q=0", FORMAT_HTML));
+    assert_true(negotiate_accepts("text/*, text/html;q=0", FORMAT_TEXT));
+    assert_false(negotiate_accepts("image/png", FORMAT_JSON));
+}
+
+static void ties_go_to_the_first_listed(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_format("application/json, text/plain"), FORMAT_JSON);
+    assert_int_equal(negotiate_format("text/plain, application/json"), FORMAT_TEXT);
+}
+
+static void nothing_acceptable_falls_back_to_text(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_format("image/png"), FORMAT_TEXT);
+    assert_int_equal(negotiate_format("*/*;q=0"), FORMAT_TEXT);
+    assert_int_equal(negotiate_format(",,,;;;q=,"), FORMAT_TEXT);
+}
+
+static void languages_default_to_chinese_first(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_languages(NULL), LANGUAGES_ZH_EN);
+    assert_int_equal(negotiate_languages("fr"), LANGUAGES_ZH_EN);
+    assert_int_equal(negotiate_languages("zh-CN,zh;q=0.9,en;q=0.8"), LANGUAGES_ZH_EN);
+}
+
+static void english_preference_puts_english_first(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_languages("en-US,en;q=0.9"), LANGUAGES_EN_ZH);
+    assert_int_equal(negotiate_languages("zh;q=0.5, en"), LANGUAGES_EN_ZH);
+    assert_int_equal(negotiate_languages("en, zh"), LANGUAGES_EN_ZH);
+    assert_int_equal(negotiate_languages("fr, en;q=0.2"), LANGUAGES_EN_ZH);
+    /* "english" is not the language tag "en". */
+    assert_int_equal(negotiate_languages("english"), LANGUAGES_ZH_EN);
+}
+
+static void parameter_names_are_strict(void **state)
+{
+    (void)state;
+    enum format f;
+    enum languages l;
+    assert_true(negotiate_format_name("json", &f) && f == FORMAT_JSON);
+    assert_false(negotiate_format_name("JSON", &f));
+    assert_false(negotiate_format_name("xml", &f));
+    assert_true(negotiate_language_name("en", &l) && l == LANGUAGES_EN);
+    assert_false(negotiate_language_name("fr", &l));
+    assert_int_equal(languages_count(LANGUAGES_EN), 1);
+    assert_int_equal(languages_at(LANGUAGES_EN_ZH, 1), LANGUAGE_ZH);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(no_accept_gives_text),
+        cmocka_unit_test(exact_types_are_chosen),
+        cmocka_unit_test(browser_accept_gives_html),
+        cmocka_unit_test(quality_values_are_honoured),
+        cmocka_unit_test(more_specific_range_decides),
+        cmocka_unit_test(ties_go_to_the_first_listed),
+        cmocka_unit_test(nothing_acceptable_falls_back_to_text),
+        cmocka_unit_test(languages_default_to_chinese_first),
+        cmocka_unit_test(english_preference_puts_english_first),
+        cmocka_unit_test(parameter_names_are_strict),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
