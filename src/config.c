@@ -11,7 +11,7 @@
 
 /* One row per flag: the flag, its environment twin, and how to read its value. The help text
  * and the parser both come from this table, so they cannot disagree. */
-enum option_kind { KIND_STRING, KIND_UNSIGNED, KIND_SECONDS_MS, KIND_BYTES, KIND_LOG };
+enum option_kind { KIND_STRING, KIND_UNSIGNED, KIND_SECONDS_MS, KIND_BYTES, KIND_LOG, KIND_HOST_LIST };
 
 struct option_row {
     const char *flag;
@@ -37,6 +37,10 @@ static const struct option_row rows[] = {
     { "timeout", "STATUSD_TIMEOUT", KIND_UNSIGNED, 1, 86400, "S",
       "seconds a connection may stay idle or stall mid-request (default 30)" },
     { "log", "STATUSD_LOG", KIND_LOG, 0, 0, "text|json|off", "access log format (default text)" },
+    { "max-redirects", "STATUSD_MAX_REDIRECTS", KIND_UNSIGNED, 1, 100000, "N",
+      "longest /redirect/{n} and /loop/{n} (default 100)" },
+    { "redirect-allow", "STATUSD_REDIRECT_ALLOW", KIND_HOST_LIST, 0, 0, "HOST",
+      "repeatable: absolute redirect targets may only name these hosts (env: comma-separated)" },
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 
@@ -54,6 +58,26 @@ static void print_help(FILE *out)
             "--version", "print the version and exit", "--help", "print this help and exit");
 }
 
+/* "a.example,b.example" (environment) or one host per flag. Hosts are kept as given; the
+ * comparison with a target's host is case-insensitive. */
+static bool add_redirect_hosts(struct config *config, const char *text)
+{
+    static char storage[4096];
+    static size_t used;
+    size_t n = strlen(text);
+    if (n == 0 || used + n + 1 > sizeof storage)
+        return false;
+    char *copy = memcpy(storage + used, text, n + 1);
+    used += n + 1;
+    for (char *host = strtok(copy, ","); host; host = strtok(NULL, ",")) {
+        if (config->redirect_allow_count == CONFIG_MAX_REDIRECT_HOSTS || !*host ||
+            strpbrk(host, " /\\@?#"))
+            return false;
+        config->redirect_allow[config->redirect_allow_count++] = host;
+    }
+    return true;
+}
+
 static bool apply(struct config *config, const struct option_row *row, const char *text,
                   const char *origin)
 {
@@ -65,6 +89,14 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         break;
     case KIND_LOG:
         ok = strcmp(text, "text") == 0 || strcmp(text, "json") == 0 || strcmp(text, "off") == 0;
+        break;
+    case KIND_HOST_LIST:
+        /* Flags win: the first --redirect-allow replaces the environment's list. */
+        if (strcmp(origin, "flag") == 0 && !config->redirect_allow_from_flags) {
+            config->redirect_allow_count = 0;
+            config->redirect_allow_from_flags = true;
+        }
+        ok = add_redirect_hosts(config, text);
         break;
     case KIND_SECONDS_MS:
         ok = parse_seconds_ms(text, row->max, &value);
@@ -96,6 +128,8 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         config->max_header_bytes = (size_t)value;
     else if (strcmp(flag, "timeout") == 0)
         config->timeout_s = (unsigned)value;
+    else if (strcmp(flag, "max-redirects") == 0)
+        config->max_redirects = (unsigned)value;
     else if (strcmp(flag, "log") == 0)
         config->log_format = text[0] == 't' ? LOG_TEXT : text[0] == 'j' ? LOG_JSON : LOG_OFF;
     return true;
@@ -113,6 +147,7 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
         .max_header_bytes = 16384,
         .timeout_s = 30,
         .log_format = LOG_TEXT,
+        .max_redirects = 100,
     };
     for (size_t i = 0; i < ROW_COUNT; i++) {
         const char *text = getenv(rows[i].env);

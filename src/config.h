@@ -19,6 +19,12 @@ struct config {
     size_t max_header_bytes;
     unsigned timeout_s;
     enum log_format log_format;
+    unsigned max_redirects;
+    /* --redirect-allow HOST, repeatable: the only hosts absolute redirect targets may name
+     * (none given: any host). */
+    const char *redirect_allow[CONFIG_MAX_REDIRECT_HOSTS];
+    size_t redirect_allow_count;
+    bool redirect_allow_from_flags;
 };
 
 enum config_result { CONFIG_RUN, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

@@ -48,6 +48,10 @@ struct request {
     enum format format;
     enum languages languages;
     uint64_t body_bytes;  /* request body bytes read so far */
+    /* The body itself, for routes with ROUTE_KEEPS_BODY (NULL otherwise, or when empty);
+     * not NUL-terminated, may hold any byte. */
+    const char *body;
+    size_t body_length;
     size_t arena_used;
     char arena[REQUEST_ARENA_SIZE];
 };

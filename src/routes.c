@@ -3,13 +3,42 @@
 #include <stdio.h>
 #include <string.h>
 
+#define METHODS_UPLOAD (METHOD_BIT(METHOD_POST) | METHOD_BIT(METHOD_PUT) | METHOD_BIT(METHOD_PATCH))
+#define OWN_OPTIONS ROUTE_OWN_OPTIONS
+#define KEEPS_BODY ROUTE_KEEPS_BODY
+
+/* Checked in order; the first match wins, so an exact "/cache" comes before "/cache/". */
 static const struct route routes[] = {
-    { "/status/", MATCH_PREFIX, METHODS_ANY, true, status_handle },
-    { "/", MATCH_EXACT, METHODS_READ, false, pages_index },
-    { "/codes.json", MATCH_EXACT, METHODS_READ, false, pages_codes_json },
-    { "/codes/", MATCH_PREFIX, METHODS_READ, false, pages_code },
-    { "/static/", MATCH_PREFIX, METHODS_READ, false, pages_static },
-    { "/health", MATCH_EXACT, METHODS_READ, false, pages_health },
+    /* pattern              match         methods         flags                    handler */
+    { "/status/",           MATCH_PREFIX, METHODS_ANY,    OWN_OPTIONS,             status_handle },
+    { "/",                  MATCH_EXACT,  METHODS_READ,   0,                       pages_index },
+    { "/codes.json",        MATCH_EXACT,  METHODS_READ,   0,                       pages_codes_json },
+    { "/codes/",            MATCH_PREFIX, METHODS_READ,   0,                       pages_code },
+    { "/static/",           MATCH_PREFIX, METHODS_READ,   0,                       pages_static },
+    { "/health",            MATCH_EXACT,  METHODS_READ,   0,                       pages_health },
+    { "/redirect/",         MATCH_PREFIX, METHODS_ANY,    KEEPS_BODY,              redirects_chain },
+    { "/redirect-to",       MATCH_EXACT,  METHODS_ANY,    0,                       redirects_to },
+    { "/loop/",             MATCH_PREFIX, METHODS_ANY,    0,                       redirects_loop },
+    { "/anything",          MATCH_EXACT,  METHODS_ANY,    OWN_OPTIONS | KEEPS_BODY, echo_anything },
+    { "/anything/",         MATCH_PREFIX, METHODS_ANY,    OWN_OPTIONS | KEEPS_BODY, echo_anything },
+    { "/headers",           MATCH_EXACT,  METHODS_READ,   0,                       echo_headers },
+    { "/ip",                MATCH_EXACT,  METHODS_READ,   0,                       echo_ip },
+    { "/user-agent",        MATCH_EXACT,  METHODS_READ,   0,                       echo_user_agent },
+    { "/basic-auth/",       MATCH_PREFIX, METHODS_READ,   0,                       auth_basic },
+    { "/hidden-basic-auth/", MATCH_PREFIX, METHODS_READ,  0,                       auth_hidden_basic },
+    { "/digest-auth/",      MATCH_PREFIX, METHODS_READ,   0,                       auth_digest },
+    { "/bearer",            MATCH_EXACT,  METHODS_READ,   0,                       auth_bearer },
+    { "/proxy-auth/",       MATCH_PREFIX, METHODS_READ,   0,                       auth_proxy },
+    { "/forbidden",         MATCH_EXACT,  METHODS_READ,   0,                       auth_forbidden },
+    { "/etag/",             MATCH_PREFIX, METHODS_READ,   0,                       conditional_etag },
+    { "/cache",             MATCH_EXACT,  METHODS_READ,   0,                       conditional_cache },
+    { "/cache/",            MATCH_PREFIX, METHODS_READ,   0,                       conditional_cache_for },
+    { "/range/",            MATCH_PREFIX, METHODS_READ,   0,                       conditional_range },
+    { "/bytes/",            MATCH_PREFIX, METHODS_READ,   0,                       conditional_bytes },
+    { "/upload",            MATCH_EXACT,  METHODS_UPLOAD, KEEPS_BODY,              client_input_upload,
+      client_input_upload_precheck },
+    { "/method/",           MATCH_PREFIX, METHODS_ANY,    OWN_OPTIONS,             client_input_method },
+    { "/negotiate/",        MATCH_PREFIX, METHODS_READ,   0,                       client_input_negotiate },
 };
 
 const struct route *route_find(const char *path, const char **tail)
@@ -70,7 +99,7 @@ void route_dispatch(struct request *request, struct reply *reply)
         return;
     }
     request->tail = tail;
-    if (request->method_id == METHOD_OPTIONS && !route->own_options) {
+    if (request->method_id == METHOD_OPTIONS && !(route->flags & ROUTE_OWN_OPTIONS)) {
         char allow[96];
         reply_explain(reply, request, 204, 0);
         reply_set_header(reply, "Allow", request_printf(request, "%s",

@@ -6,14 +6,25 @@
 
 typedef void (*route_handler)(struct request *request, struct reply *reply);
 
+/* Runs when the request head has arrived, before the body is read. Returns false with reply
+ * filled to refuse the request there (413 before the body, 411, 415, 417): the connection is
+ * then closed, as the unread body cannot be told from a next request. */
+typedef bool (*route_precheck)(struct request *request, struct reply *reply);
+
 enum route_match { MATCH_EXACT, MATCH_PREFIX };
+
+enum route_flags {
+    ROUTE_OWN_OPTIONS = 1u << 0, /* OPTIONS goes to the handler, not the Allow answer */
+    ROUTE_KEEPS_BODY = 1u << 1,  /* the body (up to --max-body) is kept in request->body */
+};
 
 struct route {
     const char *pattern;      /* "/health", or "/status/" for a prefix */
     enum route_match match;
     unsigned methods;         /* METHOD_BIT()s */
-    bool own_options;         /* OPTIONS goes to the handler instead of the Allow answer */
+    unsigned flags;           /* enum route_flags */
     route_handler handler;
+    route_precheck precheck;  /* may be NULL */
 };
 
 /* The route for path, or NULL; *tail is the rest of the path after a prefix. */
@@ -28,6 +39,39 @@ void route_dispatch(struct request *request, struct reply *reply);
 
 /* Handlers, one file per family of endpoints. */
 void status_handle(struct request *request, struct reply *reply);
+
+/* redirects.c: /redirect/{n}, /redirect-to, /loop/{n} (SPEC §4) */
+void redirects_chain(struct request *request, struct reply *reply);
+void redirects_to(struct request *request, struct reply *reply);
+void redirects_loop(struct request *request, struct reply *reply);
+
+/* echo.c: /anything, /headers, /ip, /user-agent (SPEC §5) */
+void echo_anything(struct request *request, struct reply *reply);
+void echo_headers(struct request *request, struct reply *reply);
+void echo_ip(struct request *request, struct reply *reply);
+void echo_user_agent(struct request *request, struct reply *reply);
+
+/* auth.c: /basic-auth, /hidden-basic-auth, /digest-auth, /bearer, /proxy-auth, /forbidden (SPEC §6) */
+void auth_basic(struct request *request, struct reply *reply);
+void auth_hidden_basic(struct request *request, struct reply *reply);
+void auth_digest(struct request *request, struct reply *reply);
+void auth_bearer(struct request *request, struct reply *reply);
+void auth_proxy(struct request *request, struct reply *reply);
+void auth_forbidden(struct request *request, struct reply *reply);
+
+/* conditional.c: /etag, /cache, /range, /bytes (SPEC §7) */
+void conditional_etag(struct request *request, struct reply *reply);
+void conditional_cache(struct request *request, struct reply *reply);
+void conditional_cache_for(struct request *request, struct reply *reply);
+void conditional_range(struct request *request, struct reply *reply);
+void conditional_bytes(struct request *request, struct reply *reply);
+
+/* client_input.c: /upload, /method/{list}, /negotiate/{types} (SPEC §8) */
+bool client_input_upload_precheck(struct request *request, struct reply *reply);
+void client_input_upload(struct request *request, struct reply *reply);
+void client_input_method(struct request *request, struct reply *reply);
+void client_input_negotiate(struct request *request, struct reply *reply);
+
 void pages_index(struct request *request, struct reply *reply);
 void pages_code(struct request *request, struct reply *reply);
 void pages_codes_json(struct request *request, struct reply *reply);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +37,9 @@ struct exchange {
     enum phase phase;
     uint64_t started_us;
     bool refused;          /* an error was queued before the body was read */
+    const struct route *route; /* found when the head arrives, NULL for an unknown path */
+    char *body;            /* kept for routes with ROUTE_KEEPS_BODY */
+    size_t body_capacity;
     struct request request;
     struct reply reply;
     uint64_t body_length;  /* bytes of the response body, for the log */
@@ -62,6 +66,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->started_us = now_us();
     x->refused = false;
     x->body_length = 0;
+    x->route = NULL;
+    x->body = NULL;
+    x->body_capacity = 0;
     memcpy(x->target, uri, n + 1);
     atomic_fetch_add(&server.in_flight, 1);
     return x;
@@ -110,6 +117,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         .outcome = (unsigned)toe < sizeof outcomes / sizeof outcomes[0] ? outcomes[toe] : "?",
     };
     accesslog_write(&record);
+    free(x->body);
     free(x);
     *context = NULL;
     atomic_fetch_sub(&server.in_flight, 1);
@@ -248,6 +256,26 @@ static bool send_interim(struct exchange *x)
     return true;
 }
 
+/* Appends a piece of the body for routes that read it; false when out of memory. */
+static bool keep_body(struct exchange *x, const char *data, size_t size)
+{
+    size_t needed = x->request.body_length + size;
+    if (needed > x->body_capacity) {
+        size_t capacity = x->body_capacity ? x->body_capacity : 4096;
+        while (capacity < needed)
+            capacity *= 2;
+        char *grown = realloc(x->body, capacity);
+        if (!grown)
+            return false;
+        x->body = grown;
+        x->body_capacity = capacity;
+    }
+    memcpy(x->body + x->request.body_length, data, size);
+    x->request.body_length = needed;
+    x->request.body = x->body;
+    return true;
+}
+
 static enum MHD_Result queue_reply(struct exchange *x)
 {
     struct reply *reply = &x->reply;
@@ -322,7 +350,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                   void **context)
 {
     (void)cls;
-    (void)upload_data;
     struct exchange *x = *context;
     if (!x)
         return MHD_NO; /* out of memory in on_uri: close the connection */
@@ -338,7 +365,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         };
         x->reply = (struct reply){ 0 };
         x->phase = PHASE_BODY;
-        if (!check_head(x)) {
+        x->route = route_find(url, &x->request.tail);
+        /* Negotiated now so that a refusal below is rendered as the client asked; bad
+         * ?format= or ?lang= values are reported once the request is complete. */
+        x->request.format = negotiate_format(request_header(&x->request, MHD_HTTP_HEADER_ACCEPT));
+        x->request.languages = negotiate_languages(
+            request_header(&x->request, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+        if (!check_head(x) ||
+            (x->route && x->route->precheck &&
+             (x->route->methods & METHOD_BIT(x->request.method_id)) &&
+             !x->route->precheck(&x->request, &x->reply))) {
             /* Queued in the first call, so libmicrohttpd closes the connection after it:
              * right for a refused body, whose bytes would otherwise be read as a request. */
             x->refused = true;
@@ -349,7 +385,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return MHD_YES;
     case PHASE_BODY:
         if (*upload_data_size) {
-            x->request.body_bytes += *upload_data_size;
+            size_t size = *upload_data_size;
+            x->request.body_bytes += size;
             *upload_data_size = 0;
             if (x->request.body_bytes > server.config->max_body) {
                 reply_error(&x->reply, &x->request, 413,
@@ -358,6 +395,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                 x->phase = PHASE_DONE;
                 return queue_reply(x);
             }
+            if (x->route && (x->route->flags & ROUTE_KEEPS_BODY) &&
+                !keep_body(x, upload_data, size))
+                return MHD_NO; /* out of memory: drop this connection, not the server */
             return MHD_YES;
         }
         return dispatch(x);
@@ -397,6 +437,13 @@ bool server_start(const struct config *config)
         fprintf(stderr, "statusd: cannot use --host %s: %s\n", config->host, gai_strerror(error));
         return false;
     }
+    /* Digest nonces are derived from this; without it they would be predictable. */
+    static unsigned char nonce_seed[32];
+    if (getrandom(nonce_seed, sizeof nonce_seed, 0) != (ssize_t)sizeof nonce_seed) {
+        fprintf(stderr, "statusd: cannot read random bytes for digest nonces\n");
+        freeaddrinfo(address);
+        return false;
+    }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (address->ai_family == AF_INET6)
@@ -411,6 +458,9 @@ bool server_start(const struct config *config)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, config->max_header_bytes + POOL_HEADROOM,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof nonce_seed, nonce_seed,
+        /* The default of 4 makes concurrent digest clients evict each other's nonces. */
+        MHD_OPTION_NONCE_NC_SIZE, 4096U,
         MHD_OPTION_END);
     char host[INET6_ADDRSTRLEN] = "";
     if (address->ai_family == AF_INET6)

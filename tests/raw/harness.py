@@ -164,18 +164,23 @@ class StatusdServer:
                               % (code, self.stderr_text()))
 
     def kill(self):
+        """Ends the process without the exit-code check (used when a test already failed)."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+        self._close_files()
 
     def _close_files(self):
         if self._drain_thread is not None:
             self._drain_thread.join(timeout=2)
         if self.process is not None and self.process.stdout:
             self.process.stdout.close()
+        if self.stderr_file is not None:
+            self.stderr_file.close()
+            self.stderr_file = None
 
     def __enter__(self):
         return self.start()

@@ -1,0 +1,400 @@
+"""statusd on the wire: raw sockets, byte for byte (SPEC §0-§3, MHD-NOTES §1-§3).
+
+Each test names one behaviour. Every socket operation is bounded (harness.SOCKET_TIMEOUT), so a
+server that neither answers nor closes fails a test instead of hanging it.
+"""
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import (ConnectionClosed, RawConnection, StatusdServer, exchange,  # noqa: E402
+                     health_ok, source_root, try_exchange)
+
+SERVER = None
+CRLF = b"\r\n"
+
+
+def setUpModule():
+    global SERVER
+    SERVER = StatusdServer().start()
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.stop()  # asserts exit code 0 after SIGTERM
+
+
+def get(path, version="HTTP/1.1", extra=b""):
+    return b"GET " + path.encode("latin-1") + b" " + version.encode() + CRLF + \
+        b"Host: 127.0.0.1" + CRLF + extra + CRLF
+
+
+def catalog_reason(code):
+    """The reason phrase the catalogue gives a code (the bodies repeat it)."""
+    folder = os.path.join(source_root(), "static", "catalog")
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".json") or name == "classes.json":
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            for entry in json.load(f):
+                if entry.get("code") == code and entry.get("sub") is None:
+                    return entry["reason"]
+    return None
+
+
+class WireTest(unittest.TestCase):
+    @property
+    def port(self):
+        return SERVER.port
+
+    def connect(self, **kw):
+        c = RawConnection(self.port, **kw)
+        self.addCleanup(c.close)
+        return c
+
+    def assertNoBody(self, response):
+        self.assertEqual(response.body, b"")
+        self.assertTrue(response.raw.endswith(b"\r\n\r\n"), response.raw[-40:])
+
+    def assertHealthy(self):
+        self.assertEqual(health_ok(self.port), 200, "/health on a new connection")
+
+    def assertErrorOrClosed(self, data, allowed=range(400, 600)):
+        """The server answers `data` with a status in `allowed`, or closes the connection,
+        within the socket timeout (a hang raises socket.timeout). Then /health still works."""
+        kind, result = try_exchange(self.port, data)
+        if kind == "response":
+            self.assertIn(result.status, allowed, "%r answered %r" % (data[:60], result))
+        self.assertHealthy()
+        return kind, result
+
+
+# --- §3: informational codes done for real -----------------------------------------------
+
+class InterimResponses(WireTest):
+    def check_interim_then_final(self, code, link=None):
+        c = self.connect()
+        c.send(get("/status/%d" % code))
+        interim = c.read_response()
+        self.assertTrue(interim.raw.startswith(b"HTTP/1.1 %d " % code), interim.raw[:40])
+        self.assertEqual(interim.status, code)
+        self.assertNoBody(interim)
+        self.assertFalse(interim.has_header("Content-Length"), interim.headers)
+        self.assertFalse(interim.has_header("Transfer-Encoding"), interim.headers)
+        if link is not None:
+            self.assertEqual(interim.header("Link"), link)
+        # Nothing between the interim head and the final status line: read_response would
+        # reject stray bytes as a bad status line.
+        final = c.read_response()
+        self.assertTrue(final.raw.startswith(b"HTTP/1.1 200 "), final.raw[:40])
+        self.assertEqual(final.status, 200)
+        self.assertEqual(int(final.header("Content-Length")), len(final.body))
+        reason = catalog_reason(code)
+        self.assertIsNotNone(reason)
+        self.assertIn(("%d %s" % (code, reason)).encode("utf-8"), final.body,
+                      "the final body explains %d" % code)
+        self.assertNotIn("close", final.connection_tokens())
+        # keep-alive survives: a second request on the same connection
+        c.send(get("/health"))
+        second = c.read_response()
+        self.assertEqual(second.status, 200)
+        self.assertEqual(second.body, b"ok\n")
+        self.assertEqual(c.pending_bytes(0.2), b"", "no stray bytes after the exchange")
+
+    def test_103_early_hints_sent_before_200_with_link_preload(self):
+        self.check_interim_then_final(103, link="</static/style.css>; rel=preload")
+
+    def test_100_continue_interim_then_200_keeps_alive(self):
+        self.check_interim_then_final(100)
+
+    def test_102_processing_interim_then_200_keeps_alive(self):
+        self.check_interim_then_final(102)
+
+    def test_104_interim_then_200_keeps_alive(self):
+        self.check_interim_then_final(104)
+
+    def test_103_then_404_gives_103_then_final_404(self):
+        c = self.connect()
+        c.send(get("/status/103?then=404"))
+        interims, final = c.read_final()
+        self.assertEqual([r.status for r in interims], [103])
+        self.assertEqual(final.status, 404)
+        self.assertIn(b"103", final.body)
+        c.send(get("/health"))
+        self.assertEqual(c.read_response().status, 200)
+
+    def test_http10_request_gets_no_interim_response(self):
+        c = self.connect()
+        c.send(get("/status/103", version="HTTP/1.0"))
+        first = c.read_response()
+        self.assertEqual(first.status, 200, "HTTP/1.0 client must get only the final response")
+        self.assertFalse(first.raw.startswith(b"HTTP/1.1 103"))
+        self.assertEqual(int(first.header("Content-Length")), len(first.body))
+        self.assertIn(b"103", first.body)
+        self.assertNotIn(b"HTTP/1.1 103", first.raw)
+        # nothing more: the server closes (HTTP/1.0 without keep-alive)
+        self.assertTrue(c.closed_by_server(3))
+        self.assertEqual(c.buf, b"")
+
+
+# --- Expect: 100-continue ---------------------------------------------------------------
+
+class ExpectContinue(WireTest):
+    BODY = b"0123456789" * 20
+
+    def handshake(self, path):
+        c = self.connect()
+        c.send(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % len(self.BODY))
+        cont = c.read_response()
+        self.assertEqual(cont.status, 100)
+        self.assertTrue(cont.raw.startswith(b"HTTP/1.1 100 "), cont.raw)
+        self.assertNoBody(cont)
+        # The server waits for the body: nothing else arrives before it is sent.
+        self.assertEqual(c.pending_bytes(0.3), b"", "bytes before the body was sent")
+        c.send(self.BODY)
+        interims, final = c.read_final()
+        self.assertEqual([r.status for r in interims], [], "exactly one 100 expected")
+        self.assertEqual(final.status, 200)
+        self.assertEqual(int(final.header("Content-Length")), len(final.body))
+        c.send(get("/health"))
+        self.assertEqual(c.read_response().status, 200)
+        return final
+
+    def test_expect_100_continue_post_status_200_one_continue_then_200(self):
+        self.handshake("/status/200")
+
+    def test_expect_100_continue_post_status_100_sends_exactly_one_100(self):
+        final = self.handshake("/status/100")
+        self.assertIn(b"100 Continue", final.body)
+
+
+# --- framing: HEAD, 204, 205, 304 ----------------------------------------------------------
+
+class Framing(WireTest):
+    def test_head_has_get_content_length_and_no_body_bytes(self):
+        c = self.connect()
+        # pipelined: the GET's response must start right after the HEAD's head
+        c.send(b"HEAD /status/200 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + get("/status/200"))
+        head = c.read_response(method="HEAD")
+        got = c.read_response()
+        self.assertEqual(head.status, 200)
+        self.assertNoBody(head)
+        self.assertEqual(got.status, 200)
+        self.assertGreater(len(got.body), 0)
+        self.assertEqual(int(head.header("Content-Length")), len(got.body))
+        self.assertEqual(int(got.header("Content-Length")), len(got.body))
+        self.assertEqual(c.pending_bytes(0.2), b"")
+
+    def pipelined_no_body(self, code):
+        c = self.connect()
+        c.send(get("/status/%d" % code) + get("/health"))
+        first = c.read_response()  # the parser reads no body for 204/304
+        self.assertEqual(first.status, code)
+        self.assertNoBody(first)
+        second = c.read_response()
+        self.assertEqual((second.status, second.body), (200, b"ok\n"),
+                         "bytes after the %d head were not the next response" % code)
+        self.assertEqual(c.pending_bytes(0.2), b"")
+        return first
+
+    def test_204_no_body_bytes_and_no_content_length(self):
+        r = self.pipelined_no_body(204)
+        self.assertFalse(r.has_header("Content-Length"), r.headers)
+        self.assertFalse(r.has_header("Transfer-Encoding"), r.headers)
+
+    def test_304_no_body_bytes(self):
+        r = self.pipelined_no_body(304)
+        self.assertFalse(r.has_header("Transfer-Encoding"), r.headers)
+
+    def test_205_content_length_zero_no_body(self):
+        c = self.connect()
+        c.send(get("/status/205") + get("/health"))
+        first = c.read_response()
+        self.assertEqual(first.status, 205)
+        self.assertEqual(first.header_all("Content-Length"), ["0"])
+        self.assertEqual(first.body, b"")
+        self.assertEqual(c.read_response().body, b"ok\n")
+
+
+# --- keep-alive ----------------------------------------------------------------------------
+
+class KeepAlive(WireTest):
+    def test_five_sequential_requests_on_one_connection(self):
+        c = self.connect()
+        for code in (200, 404, 302, 503, 418):
+            c.send(get("/status/%d" % code))
+            r = c.read_response()
+            self.assertEqual(r.status, code)
+            self.assertNotIn("close", r.connection_tokens(), "%d closed the connection" % code)
+            self.assertEqual(int(r.header("Content-Length")), len(r.body))
+        self.assertFalse(c.closed_by_server(0.3))
+
+    def test_http10_request_gets_correct_framing(self):
+        c = self.connect()
+        c.send(b"GET /status/200 HTTP/1.0\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(int(r.header("Content-Length")), len(r.body))
+        self.assertFalse(r.has_header("Transfer-Encoding"), "no chunked to HTTP/1.0")
+        self.assertTrue(c.closed_by_server(3), "HTTP/1.0 without keep-alive closes")
+        self.assertEqual(c.buf, b"", "bytes beyond Content-Length")
+
+
+# --- §2: codes outside the standard classes --------------------------------------------
+
+class OddCodes(WireTest):
+    def check_as_is(self, code):
+        _, r = exchange(self.port, get("/status/%d" % code))
+        self.assertTrue(r.raw.startswith(b"HTTP/1.1 %d " % code), r.raw[:40])
+        self.assertEqual(r.status, code)
+        self.assertEqual(int(r.header("Content-Length")), len(r.body))
+
+    def test_status_600_on_status_line_as_is(self):
+        self.check_as_is(600)
+
+    def test_status_999_on_status_line_as_is(self):
+        self.check_as_is(999)
+
+
+# --- §0.4: no header injection ---------------------------------------------------------
+
+class HeaderInjection(WireTest):
+    def check_refused(self, target):
+        _, r = exchange(self.port, get(target))
+        self.assertEqual(r.status, 400, r)
+        self.assertFalse(r.has_header("X-Injected"), r.headers)
+        self.assertNotIn(b"\r\nX-Injected", r.raw.split(b"\r\n\r\n")[0])
+        return r
+
+    def test_location_with_crlf_is_400_without_injected_header(self):
+        r = self.check_refused("/status/302?location=/a%0d%0aX-Injected:1")
+        self.assertIn(b"location", r.body)
+
+    def test_h_parameter_with_crlf_is_400(self):
+        r = self.check_refused("/status/200?h=X-A:b%0d%0aX-Injected:1")
+        self.assertFalse(r.has_header("X-A"))
+
+    def test_h_parameter_with_control_byte_is_400(self):
+        r = self.check_refused("/status/200?h=X-A:%01")
+        self.assertFalse(r.has_header("X-A"))
+
+    def test_literal_tab_in_request_path_is_refused_or_closed(self):
+        self.assertErrorOrClosed(get("/sta\ttus/200"))
+
+    def test_literal_nul_in_request_path_is_refused_or_closed(self):
+        self.assertErrorOrClosed(get("/status/2\x0000"))
+
+
+# --- request smuggling --------------------------------------------------------------------
+
+class Smuggling(WireTest):
+    def check_400_and_closed(self, data):
+        c = self.connect()
+        c.send(data)
+        r = c.read_response()
+        self.assertEqual(r.status, 400, r)
+        # The body's end is ambiguous, so the connection must not be reused (RFC 9112 §6.3).
+        self.assertIn("close", r.connection_tokens())
+        self.assertTrue(c.closed_by_server(3))
+        self.assertHealthy()
+
+    def test_two_different_content_lengths_is_400(self):
+        self.check_400_and_closed(
+            b"POST /status/200 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
+            b"Content-Length: 3\r\n\r\nabcde")
+
+    def test_content_length_with_transfer_encoding_chunked_is_400(self):
+        self.check_400_and_closed(
+            b"POST /status/200 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n")
+
+
+# --- limits (SPEC §1: --max-header-bytes, default 16384) -----------------------------------
+
+class Limits(WireTest):
+    def check_limit(self, data, expected):
+        kind, r = try_exchange(self.port, data)
+        self.assertEqual(kind, "response",
+                         "expected %d, the server closed without a response (got %r)"
+                         % (expected, r[:80] if isinstance(r, bytes) else r))
+        self.assertEqual(r.status, expected, r)
+        self.assertEqual(int(r.header("Content-Length")), len(r.body))
+        self.assertHealthy()
+
+    def test_20000_byte_url_is_414(self):
+        self.check_limit(get("/status/200?pad=" + "a" * (20000 - len("/status/200?pad="))), 414)
+
+    def test_20000_byte_header_is_431(self):
+        self.check_limit(get("/health", extra=b"X-Big: " + b"a" * 20000 + CRLF), 431)
+
+    def test_200_headers_of_100_bytes_is_431(self):
+        lines = b"".join(b"X-H%03d: " % i + b"v" * (100 - 8 - 2) + CRLF for i in range(200))
+        self.assertEqual(len(lines), 200 * 100)
+        self.check_limit(get("/health", extra=lines), 431)
+
+    def test_url_just_under_the_limit_is_served(self):
+        target = "/status/200?pad=" + "a" * 16000
+        _, r = exchange(self.port, get(target))
+        self.assertEqual(r.status, 200)
+
+
+# --- malformed requests -------------------------------------------------------------------
+
+class Malformed(WireTest):
+    def test_garbage_request_line_is_refused_or_closed(self):
+        self.assertErrorOrClosed(b"GARBAGE\r\n\r\n")
+
+    def test_http09_request_line_is_refused_or_closed(self):
+        self.assertErrorOrClosed(b"GET /\r\n\r\n")
+
+    def test_http_version_9_9_is_refused_or_closed(self):
+        self.assertErrorOrClosed(b"GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n")
+
+    def test_unknown_method_brew_reaches_status_418(self):
+        _, r = exchange(self.port, b"BREW /status/418 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        self.assertEqual(r.status, 418)
+        self.assertEqual(int(r.header("Content-Length")), len(r.body))
+
+    def test_lowercase_get_on_health_is_405_with_allow(self):
+        _, r = exchange(self.port, b"get /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        self.assertEqual(r.status, 405)
+        allow = r.header("Allow")
+        self.assertTrue(allow, r.headers)
+        methods = [m.strip() for m in allow.split(",")]
+        self.assertIn("GET", methods)
+        self.assertNotIn("get", methods)
+
+
+# --- slow clients (own server with --timeout 2) --------------------------------------------
+
+class SlowClient(unittest.TestCase):
+    def test_stalled_request_line_is_closed_by_timeout_others_served(self):
+        with StatusdServer("--timeout", "2") as server:
+            slow = RawConnection(server.port, timeout=8)
+            self.addCleanup(slow.close)
+            slow.send(b"GET /status/2")  # half a request line, then nothing
+            started = time.monotonic()
+            # Meanwhile another client is served promptly.
+            t = time.monotonic()
+            self.assertEqual(health_ok(server.port), 200)
+            self.assertLess(time.monotonic() - t, 1.0, "/health slowed by a stalled client")
+            received = slow.read_until_close(timeout=7)
+            elapsed = time.monotonic() - started
+            self.assertTrue(slow.eof, "the stalled connection was not closed")
+            self.assertLess(elapsed, 5.5, "closed only after %.1f s" % elapsed)
+            self.assertGreater(elapsed, 1.0, "closed before the 2 s timeout (%.1f s)" % elapsed)
+            if received:  # SPEC §8: a 408 where the server can still write
+                self.assertTrue(received.startswith(b"HTTP/1.1 408 "), received[:60])
+            self.assertEqual(health_ok(server.port), 200)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
