@@ -90,6 +90,8 @@ struct reply {
     const char *content_type;
     const char *body;
     size_t body_length;
+    /* A malloc'ed body the response takes over (freed when sent): point body at it too. */
+    char *owned_body;
     /* Cache-Control; NULL means "no-store" (SPEC §1: a browser must never remember a test). */
     const char *cache_control;
     /* A response built once and shared, as a cache hands it out; used as is. */

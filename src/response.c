@@ -112,6 +112,12 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
     char etag[24];
     entity_tag(body ? body : reply->body, body ? length : reply->body_length, etag, sizeof etag);
     struct MHD_Response *response;
+    if (!body && reply->owned_body) {
+        /* The response takes the handler's buffer over; nobody else may free it now. */
+        body = reply->owned_body;
+        length = reply->body_length;
+        reply->owned_body = NULL;
+    }
     if (body)
         response = MHD_create_response_from_buffer(length, body, MHD_RESPMEM_MUST_FREE);
     else

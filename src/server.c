@@ -117,6 +117,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         .outcome = (unsigned)toe < sizeof outcomes / sizeof outcomes[0] ? outcomes[toe] : "?",
     };
     accesslog_write(&record);
+    free(x->reply.owned_body); /* set only if no response took it over */
     free(x->body);
     free(x);
     *context = NULL;
