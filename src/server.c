@@ -69,6 +69,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->route = NULL;
     x->body = NULL;
     x->body_capacity = 0;
+    /* The completion callback reads these even when the handler never ran (a 431 that
+     * libmicrohttpd answered itself). */
+    x->request.method = NULL;
+    x->reply.owned_body = NULL;
     memcpy(x->target, uri, n + 1);
     atomic_fetch_add(&server.in_flight, 1);
     return x;
