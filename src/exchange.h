@@ -101,6 +101,17 @@ struct reply {
     bool headers_described_only;
     /* Wait this long before answering (?delay=, /delay/{s}). */
     uint64_t delay_ms;
+    /* A 401 with a Digest challenge (SPEC §6). libmicrohttpd computes the nonce and adds
+     * WWW-Authenticate itself while queueing (MHD_queue_auth_fail_response2), so server.c
+     * queues this reply through that call instead; headers must not hold another
+     * WWW-Authenticate. */
+    bool digest_fail;
+    struct {
+        const char *realm;  /* quoted as is: no '"' or '\' */
+        const char *opaque;
+        int algorithm;      /* enum MHD_DigestAuthAlgorithm */
+        bool stale;         /* the nonce was valid once: stale=true, no new password needed */
+    } digest_challenge;
 };
 
 /* Sets a header, replacing one of the same name (case-insensitive). Values are checked:

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "routes.h"
 #include "server.h"
+#include "stall_watch.h"
 #include "status_cache.h"
 #include "timer.h"
 
@@ -23,6 +24,13 @@ static void raise_open_files_limit(void)
     }
 }
 
+/* What the timer thread does besides resuming delays. */
+static void on_tick(void)
+{
+    stall_watch_tick();
+    accesslog_flush();
+}
+
 int main(int argc, char **argv)
 {
     struct config config;
@@ -36,7 +44,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "statusd: the status catalogue is broken: %s\n", error);
         return 1;
     }
-    if (!status_cache_init() || !pages_init()) {
+    if (!status_cache_init() || !pages_init() || !stall_watch_init(config.timeout_s)) {
         fprintf(stderr, "statusd: out of memory at start-up\n");
         return 1;
     }
@@ -52,7 +60,7 @@ int main(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     accesslog_init(config.log_format, stdout);
-    if (!timer_start(accesslog_flush)) {
+    if (!timer_start(on_tick)) {
         fprintf(stderr, "statusd: cannot start the timer thread\n");
         return 1;
     }
@@ -69,6 +77,7 @@ int main(int argc, char **argv)
     accesslog_flush();
     status_cache_free();
     pages_free();
+    stall_watch_free();
     catalog_unload();
     return 0;
 }

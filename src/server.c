@@ -4,6 +4,7 @@
 #include "numbers.h"
 #include "response.h"
 #include "routes.h"
+#include "stall_watch.h"
 #include "timer.h"
 
 #include <arpa/inet.h>
@@ -37,6 +38,7 @@ struct exchange {
     enum phase phase;
     uint64_t started_us;
     bool refused;          /* an error was queued before the body was read */
+    struct stall_entry stall; /* watched for a 408 until the request is complete */
     const struct route *route; /* found when the head arrives, NULL for an unknown path */
     char *body;            /* kept for routes with ROUTE_KEEPS_BODY */
     size_t body_capacity;
@@ -57,7 +59,6 @@ static struct {
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
     (void)cls;
-    (void)connection;
     size_t n = strlen(uri);
     struct exchange *x = malloc(sizeof *x + n + 1);
     if (!x)
@@ -74,6 +75,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->request.method = NULL;
     x->reply.owned_body = NULL;
     memcpy(x->target, uri, n + 1);
+    stall_watch_add(&x->stall, connection);
     atomic_fetch_add(&server.in_flight, 1);
     return x;
 }
@@ -105,6 +107,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     struct exchange *x = *context;
     if (!x)
         return;
+    bool answered_408 = !stall_watch_remove(&x->stall);
     static const char *const outcomes[] = { "ok", "error", "timeout", "shutdown",
                                             "read-error", "client-aborted" };
     const union MHD_ConnectionInfo *status =
@@ -115,10 +118,12 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         .client = client_address(connection, client, sizeof client),
         .method = method,
         .target = x->target,
-        .status = status ? status->http_status : 0,
+        .status = answered_408 ? 408 : status ? status->http_status : 0,
         .bytes = strcmp(method, "HEAD") == 0 ? 0 : x->body_length,
         .duration_ms = (double)(now_us() - x->started_us) / 1000.0,
-        .outcome = (unsigned)toe < sizeof outcomes / sizeof outcomes[0] ? outcomes[toe] : "?",
+        .outcome = answered_408                                       ? "stalled"
+                   : (unsigned)toe < sizeof outcomes / sizeof outcomes[0] ? outcomes[toe]
+                                                                          : "?",
     };
     accesslog_write(&record);
     free(x->reply.owned_body); /* set only if no response took it over */
@@ -289,7 +294,16 @@ static enum MHD_Result queue_reply(struct exchange *x)
         return MHD_NO;
     if (!reply->shared && reply->status == 205)
         x->body_length = 0;
-    enum MHD_Result queued = MHD_queue_response(x->request.connection, reply->status, response);
+    enum MHD_Result queued;
+    if (reply->digest_fail && !reply->shared)
+        /* The call adds the Digest challenge (with a nonce only it can make) to the response
+         * it is given, so it must get this request's own, never a shared one (MHD-NOTES §5). */
+        queued = MHD_queue_auth_fail_response2(
+            x->request.connection, reply->digest_challenge.realm, reply->digest_challenge.opaque,
+            response, reply->digest_challenge.stale ? MHD_YES : MHD_NO,
+            (enum MHD_DigestAuthAlgorithm)reply->digest_challenge.algorithm);
+    else
+        queued = MHD_queue_response(x->request.connection, reply->status, response);
     if (!reply->shared)
         MHD_destroy_response(response);
     return queued;
@@ -328,6 +342,8 @@ static bool read_common_parameters(struct exchange *x)
 /* The request is complete: decide the reply, then wait or answer. */
 static enum MHD_Result dispatch(struct exchange *x)
 {
+    if (!stall_watch_remove(&x->stall))
+        return MHD_NO; /* too late: a 408 went out and the connection is closing */
     uint64_t delay_ms = 0;
     if (read_common_parameters(x)) {
         delay_ms = x->reply.delay_ms;
@@ -384,20 +400,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
              * right for a refused body, whose bytes would otherwise be read as a request. */
             x->refused = true;
             x->phase = PHASE_DONE;
+            if (!stall_watch_remove(&x->stall))
+                return MHD_NO;
             return queue_reply(x);
         }
+        stall_watch_progress(&x->stall);
         /* Queueing now would close the connection (MHD-NOTES §2): wait for the next call. */
         return MHD_YES;
     case PHASE_BODY:
         if (*upload_data_size) {
             size_t size = *upload_data_size;
             x->request.body_bytes += size;
+            stall_watch_progress(&x->stall);
             *upload_data_size = 0;
             if (x->request.body_bytes > server.config->max_body) {
                 reply_error(&x->reply, &x->request, 413,
                             "The body grew past --max-body while it was being read.",
                             "读取过程中消息体超过了 --max-body。");
                 x->phase = PHASE_DONE;
+                if (!stall_watch_remove(&x->stall))
+                    return MHD_NO;
                 return queue_reply(x);
             }
             if (x->route && (x->route->flags & ROUTE_KEEPS_BODY) &&
@@ -459,7 +481,8 @@ bool server_start(const struct config *config)
         MHD_OPTION_SOCK_ADDR, address->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, config->threads,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-        MHD_OPTION_CONNECTION_TIMEOUT, config->timeout_s,
+        /* One second past --timeout: the stall watch answers 408 first (stall_watch.h). */
+        MHD_OPTION_CONNECTION_TIMEOUT, config->timeout_s + 1,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, config->max_header_bytes + POOL_HEADROOM,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define TICK_MS 1000
+#define TICK_MS 250
 
 struct wake {
     uint64_t deadline;

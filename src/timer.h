@@ -12,7 +12,7 @@ uint64_t now_ms(void);
 /* Microseconds on the monotonic clock, for durations in the access log. */
 uint64_t now_us(void);
 
-/* Starts the thread; tick (may be NULL) runs on it about once a second. */
+/* Starts the thread; tick (may be NULL) runs on it four times a second. */
 bool timer_start(void (*tick)(void));
 /* Resumes every waiting connection and joins the thread. */
 void timer_stop(void);
