@@ -24,7 +24,8 @@ struct option_row {
 
 static const struct option_row rows[] = {
     { "host", "STATUSD_HOST", KIND_STRING, 0, 0, "ADDR",
-      "address to listen on (default 127.0.0.1; 0.0.0.0 for every IPv4 interface)" },
+      "address to listen on (default 127.0.0.1; 0.0.0.0: every IPv4 interface; ::: every "
+      "interface, IPv6 and IPv4). Ignored under systemd socket activation" },
     { "port", "STATUSD_PORT", KIND_UNSIGNED, 0, 65535, "N", "TCP port (default 8080; 0 picks a free one)" },
     { "threads", "STATUSD_THREADS", KIND_UNSIGNED, 1, 256, "N",
       "worker threads (default: one per CPU core)" },
@@ -37,10 +38,18 @@ static const struct option_row rows[] = {
     { "timeout", "STATUSD_TIMEOUT", KIND_UNSIGNED, 1, 86400, "S",
       "seconds a connection may stay idle or stall mid-request (default 30)" },
     { "log", "STATUSD_LOG", KIND_LOG, 0, 0, "text|json|off", "access log format (default text)" },
+    { "max-keys", "STATUSD_MAX_KEYS", KIND_UNSIGNED, 1, 10000000, "N",
+      "keys kept by /sequence, /flaky, /ratelimit and /journal; least recent go first (default 10000)" },
+    { "state-ttl", "STATUSD_STATE_TTL", KIND_SECONDS_MS, 0, 604800000, "S",
+      "seconds a key unused is kept (default 3600)" },
     { "max-redirects", "STATUSD_MAX_REDIRECTS", KIND_UNSIGNED, 1, 100000, "N",
       "longest /redirect/{n} and /loop/{n} (default 100)" },
     { "redirect-allow", "STATUSD_REDIRECT_ALLOW", KIND_HOST_LIST, 0, 0, "HOST",
       "repeatable: absolute redirect targets may only name these hosts (env: comma-separated)" },
+    { "tls-cert", "STATUSD_TLS_CERT", KIND_STRING, 0, 0, "FILE",
+      "serve HTTPS with this PEM certificate (chain); needs --tls-key" },
+    { "tls-key", "STATUSD_TLS_KEY", KIND_STRING, 0, 0, "FILE",
+      "the PEM private key for --tls-cert" },
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 
@@ -128,8 +137,16 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         config->max_header_bytes = (size_t)value;
     else if (strcmp(flag, "timeout") == 0)
         config->timeout_s = (unsigned)value;
+    else if (strcmp(flag, "max-keys") == 0)
+        config->max_keys = (size_t)value;
+    else if (strcmp(flag, "state-ttl") == 0)
+        config->state_ttl_ms = value;
     else if (strcmp(flag, "max-redirects") == 0)
         config->max_redirects = (unsigned)value;
+    else if (strcmp(flag, "tls-cert") == 0)
+        config->tls_cert = text;
+    else if (strcmp(flag, "tls-key") == 0)
+        config->tls_key = text;
     else if (strcmp(flag, "log") == 0)
         config->log_format = text[0] == 't' ? LOG_TEXT : text[0] == 'j' ? LOG_JSON : LOG_OFF;
     return true;
@@ -148,6 +165,8 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
         .timeout_s = 30,
         .log_format = LOG_TEXT,
         .max_redirects = 100,
+        .max_keys = 10000,
+        .state_ttl_ms = 3600000,
     };
     for (size_t i = 0; i < ROW_COUNT; i++) {
         const char *text = getenv(rows[i].env);
@@ -181,6 +200,14 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "statusd: unexpected argument '%s'; see statusd --help\n", argv[optind]);
+        return CONFIG_EXIT_USAGE;
+    }
+    if (!config->tls_cert != !config->tls_key) {
+        /* Half a TLS set-up would otherwise start as plain HTTP, which nobody asked for. */
+        fprintf(stderr, "statusd: --%s (or %s) is required with --%s\n",
+                config->tls_cert ? "tls-key" : "tls-cert",
+                config->tls_cert ? "STATUSD_TLS_KEY" : "STATUSD_TLS_CERT",
+                config->tls_cert ? "tls-cert" : "tls-key");
         return CONFIG_EXIT_USAGE;
     }
     return CONFIG_RUN;

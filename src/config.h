@@ -20,11 +20,16 @@ struct config {
     unsigned timeout_s;
     enum log_format log_format;
     unsigned max_redirects;
+    size_t max_keys;
+    uint64_t state_ttl_ms;
     /* --redirect-allow HOST, repeatable: the only hosts absolute redirect targets may name
      * (none given: any host). */
     const char *redirect_allow[CONFIG_MAX_REDIRECT_HOSTS];
     size_t redirect_allow_count;
     bool redirect_allow_from_flags;
+    /* PEM files for HTTPS; both or neither (config_parse checks). */
+    const char *tls_cert;
+    const char *tls_key;
 };
 
 enum config_result { CONFIG_RUN, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

@@ -1,23 +1,508 @@
-/* PLACEHOLDER: replaced by the real implementation of this family. */
+/* /anything[/...], /headers, /ip, /user-agent (SPEC §5): JSON of what arrived.
+ *
+ * Request bytes only ever reach the body, and only through jansson, which escapes them. Since
+ * jansson refuses strings that are not UTF-8, text from the request is made valid first: a
+ * byte that is not part of a UTF-8 sequence (or is NUL) is shown as the four characters \xNN,
+ * and a body that is not UTF-8 text is sent whole as base64. */
+#include "render.h"
 #include "routes.h"
+#include "strbuf.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* --- text from the request, made safe for JSON --------------------------------------- */
+
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0 when p does not start one or it is NUL. */
+static size_t utf8_sequence_length(const unsigned char *p, size_t left)
+{
+    if (p[0] >= 0x01 && p[0] <= 0x7f)
+        return 1;
+    size_t length;
+    unsigned char low = 0x80, high = 0xbf; /* the second byte's range */
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        length = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        length = 3;
+        if (p[0] == 0xe0)
+            low = 0xa0;
+        else if (p[0] == 0xed)
+            high = 0x9f;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        length = 4;
+        if (p[0] == 0xf0)
+            low = 0x90;
+        else if (p[0] == 0xf4)
+            high = 0x8f;
+    } else
+        return 0;
+    if (left < length || p[1] < low || p[1] > high)
+        return 0;
+    for (size_t i = 2; i < length; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return length;
+}
+
+static bool is_utf8_text(const char *bytes, size_t length)
+{
+    const unsigned char *p = (const unsigned char *)bytes;
+    for (size_t i = 0; i < length;) {
+        size_t n = utf8_sequence_length(p + i, length - i);
+        if (!n)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* bytes as a NUL-terminated UTF-8 string (malloc'ed), with every byte that is not text shown
+ * as \xNN; NULL when out of memory. */
+static char *text_with_escapes(const char *bytes, size_t length)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct strbuf out = { 0 };
+    const unsigned char *p = (const unsigned char *)bytes;
+    for (size_t i = 0; i < length;) {
+        size_t n = utf8_sequence_length(p + i, length - i);
+        if (n) {
+            strbuf_append_bytes(&out, p + i, n);
+            i += n;
+            continue;
+        }
+        char escaped[4] = { '\\', 'x', hex[p[i] >> 4], hex[p[i] & 0xf] };
+        strbuf_append_bytes(&out, escaped, sizeof escaped);
+        i++;
+    }
+    size_t taken;
+    return strbuf_take(&out, &taken); /* NULL if any append failed */
+}
+
+/* A JSON string of request text; NULL when out of memory. */
+static json_t *json_text(const char *bytes, size_t length)
+{
+    if (is_utf8_text(bytes, length))
+        return json_stringn(bytes, length);
+    char *text = text_with_escapes(bytes, length);
+    json_t *value = text ? json_string(text) : NULL;
+    free(text);
+    return value;
+}
+
+static json_t *base64_string(const char *bytes, size_t length)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *in = (const unsigned char *)bytes;
+    size_t out_length = (length + 2) / 3 * 4;
+    char *out = malloc(out_length + 1);
+    if (!out)
+        return NULL;
+    char *o = out;
+    for (size_t i = 0; i < length; i += 3) {
+        uint32_t group = (uint32_t)in[i] << 16;
+        if (i + 1 < length)
+            group |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < length)
+            group |= in[i + 2];
+        *o++ = alphabet[(group >> 18) & 63];
+        *o++ = alphabet[(group >> 12) & 63];
+        *o++ = i + 1 < length ? alphabet[(group >> 6) & 63] : '=';
+        *o++ = i + 2 < length ? alphabet[group & 63] : '=';
+    }
+    json_t *value = json_stringn(out, out_length);
+    free(out);
+    return value;
+}
+
+/* Adds key: value to object; a key seen before collects its values in an array, in arrival
+ * order. Takes value over (NULL: out of memory). */
+static bool add_repeatable(json_t *object, const char *key, size_t key_length, json_t *value)
+{
+    if (!value)
+        return false;
+    char *clean_key = text_with_escapes(key, key_length);
+    if (!clean_key) {
+        json_decref(value);
+        return false;
+    }
+    bool ok;
+    json_t *existing = json_object_get(object, clean_key);
+    if (!existing)
+        ok = json_object_set_new(object, clean_key, value) == 0;
+    else if (json_is_array(existing))
+        ok = json_array_append_new(existing, value) == 0;
+    else {
+        json_t *list = json_array();
+        ok = list && json_array_append(list, existing) == 0 &&
+             json_array_append_new(list, value) == 0 &&
+             json_object_set_new(object, clean_key, list) == 0;
+        if (!list)
+            json_decref(value);
+        else if (!ok)
+            json_decref(list);
+    }
+    free(clean_key);
+    return ok;
+}
+
+/* --- what arrived -------------------------------------------------------------------- */
+
+/* Characters kept as they are in the echoed URL (RFC 3986 unreserved); the path keeps its
+ * sub-delimiters too. Everything else is percent-encoded again. */
+static void append_percent_encoded(struct strbuf *out, const char *text, const char *also_keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p) || strchr(also_keep, *p))
+            strbuf_append_bytes(out, p, 1);
+        else
+            strbuf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
+    }
+}
+
+struct collected {
+    json_t *object;
+    struct strbuf *url; /* the query is appended here too, when not NULL */
+    bool query_started;
+    bool canonical_names;
+    bool failed;
+};
+
+/* "content-TYPE" → "Content-Type": header names are case-insensitive, so repeats sent with
+ * different cases land under one key. */
+static void canonical_header_name(char *name)
+{
+    bool start = true;
+    for (char *p = name; *p; p++) {
+        if (*p >= 'a' && *p <= 'z' && start)
+            *p = (char)(*p - 'a' + 'A');
+        else if (*p >= 'A' && *p <= 'Z' && !start)
+            *p = (char)(*p - 'A' + 'a');
+        start = *p == '-';
+    }
+}
+
+static enum MHD_Result collect_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct collected *c = cls;
+    if (c->url) {
+        strbuf_append(c->url, c->query_started ? "&" : "?");
+        c->query_started = true;
+        append_percent_encoded(c->url, key, "");
+        if (value) {
+            strbuf_append(c->url, "=");
+            append_percent_encoded(c->url, value, "");
+        }
+    }
+    const char *v = value ? value : "";
+    if (c->canonical_names) {
+        char *name = strdup(key);
+        if (!name) {
+            c->failed = true;
+            return MHD_NO;
+        }
+        canonical_header_name(name);
+        c->failed = !add_repeatable(c->object, name, strlen(name), json_text(v, strlen(v)));
+        free(name);
+    } else {
+        c->failed = !add_repeatable(c->object, key, strlen(key), json_text(v, strlen(v)));
+    }
+    return c->failed ? MHD_NO : MHD_YES;
+}
+
+/* The request's headers (or query parameters) as an object; NULL when out of memory. */
+static json_t *collect(const struct request *request, enum MHD_ValueKind kind,
+                       struct strbuf *url)
+{
+    struct collected c = { .object = json_object(), .url = url,
+                           .canonical_names = kind == MHD_HEADER_KIND };
+    if (!c.object)
+        return NULL;
+    MHD_get_connection_values(request->connection, kind, collect_value, &c);
+    if (c.failed) {
+        json_decref(c.object);
+        return NULL;
+    }
+    return c.object;
+}
+
+/* The client's address; an IPv4 client of a dual-stack socket is shown as 127.0.0.1, not
+ * ::ffff:127.0.0.1. */
+static json_t *client_origin(const struct request *request)
+{
+    char text[INET6_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(request->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *address = info ? info->client_addr : NULL;
+    if (address && address->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)address)->sin_addr, text, sizeof text);
+    } else if (address && address->sa_family == AF_INET6) {
+        const struct in6_addr *v6 = &((const struct sockaddr_in6 *)address)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(v6))
+            inet_ntop(AF_INET, &v6->s6_addr[12], text, sizeof text);
+        else
+            inet_ntop(AF_INET6, v6, text, sizeof text);
+    }
+    return text[0] ? json_string(text) : json_null();
+}
+
+/* Whether the request's Content-Type names type (parameters ignored, case-insensitive), or a
+ * type with the structured suffix given ("+json"). */
+static bool content_type_is(const struct request *request, const char *type, const char *suffix)
+{
+    const char *value = request_header(request, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!value)
+        return false;
+    value += strspn(value, " \t");
+    size_t length = strcspn(value, "; \t");
+    size_t suffix_length = suffix ? strlen(suffix) : 0;
+    return (length == strlen(type) && strncasecmp(value, type, length) == 0) ||
+           (suffix && length > suffix_length &&
+            strncasecmp(value + length - suffix_length, suffix, suffix_length) == 0);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes application/x-www-form-urlencoded text in place ('+' is a space, %XX a byte; a '%'
+ * not followed by two hex digits stays as it is); returns the decoded length. */
+static size_t form_decode(char *text, size_t length)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < length; i++) {
+        int high, low;
+        if (text[i] == '+')
+            text[out++] = ' ';
+        else if (text[i] == '%' && i + 2 < length && (high = hex_value(text[i + 1])) >= 0 &&
+                 (low = hex_value(text[i + 2])) >= 0) {
+            text[out++] = (char)(high * 16 + low);
+            i += 2;
+        } else
+            text[out++] = text[i];
+    }
+    return out;
+}
+
+/* The body parsed as a form: an object, repeated names as arrays; NULL when out of memory. */
+static json_t *parse_form(const char *body, size_t length)
+{
+    json_t *form = json_object();
+    char *copy = malloc(length + 1);
+    if (!form || !copy)
+        goto fail;
+    memcpy(copy, body, length);
+    for (size_t start = 0; start < length;) {
+        char *field = copy + start;
+        char *amp = memchr(field, '&', length - start);
+        size_t field_length = amp ? (size_t)(amp - field) : length - start;
+        start += field_length + 1;
+        if (field_length == 0)
+            continue;
+        char *equals = memchr(field, '=', field_length);
+        size_t name_length = equals ? (size_t)(equals - field) : field_length;
+        char *value = equals ? equals + 1 : field + field_length;
+        size_t value_length = equals ? field_length - name_length - 1 : 0;
+        name_length = form_decode(field, name_length);
+        value_length = form_decode(value, value_length);
+        if (!add_repeatable(form, field, name_length, json_text(value, value_length)))
+            goto fail;
+    }
+    free(copy);
+    return form;
+fail:
+    free(copy);
+    json_decref(form);
+    return NULL;
+}
+
+/* "json": the body parsed when it is declared JSON and parses, else null. */
+static json_t *parsed_json(const struct request *request, const char *body, size_t length)
+{
+    if (!content_type_is(request, "application/json", "+json"))
+        return json_null();
+    json_error_t error;
+    json_t *value = json_loadb(body, length, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+    return value ? value : json_null();
+}
+
+static json_t *parsed_form(const struct request *request, const char *body, size_t length)
+{
+    if (!content_type_is(request, "application/x-www-form-urlencoded", NULL))
+        return json_null();
+    return parse_form(body, length);
+}
+
+/* The path and query as a URL: MHD hands both over decoded, so they are encoded again. */
+static bool url_path(struct strbuf *url, const struct request *request)
+{
+    append_percent_encoded(url, request->path, "/!$&'()*+,;=:@");
+    return !strbuf_failed(url);
+}
+
+static bool set(json_t *object, const char *key, json_t *value)
+{
+    return value && json_object_set_new(object, key, value) == 0;
+}
+
+/* Everything about the request, in the order a reader looks for it; NULL when out of
+ * memory. */
+static json_t *describe_request(const struct request *request)
+{
+    const char *body = request->body ? request->body : "";
+    size_t length = request->body ? request->body_length : 0;
+    bool text = is_utf8_text(body, length);
+    struct strbuf url = { 0 };
+    json_t *echo = json_object();
+    /* The query parameters make both "url" and "args", which comes after it. */
+    json_t *args = url_path(&url, request) ? collect(request, MHD_GET_ARGUMENT_KIND, &url) : NULL;
+    bool ok = echo && args && !strbuf_failed(&url) &&
+              set(echo, "method", json_text(request->method, strlen(request->method))) &&
+              set(echo, "url", json_stringn(url.data, url.length));
+    strbuf_free(&url);
+    if (!ok) {
+        json_decref(args);
+        json_decref(echo);
+        return NULL;
+    }
+    ok = set(echo, "args", args) && /* takes args over, even when it fails */
+              set(echo, "headers", collect(request, MHD_HEADER_KIND, NULL)) &&
+              set(echo, "origin", client_origin(request)) &&
+              set(echo, "body", text ? json_stringn(body, length) : base64_string(body, length)) &&
+              set(echo, "body_encoding", json_string(text ? "utf-8" : "base64")) &&
+              set(echo, "body_size", json_integer((json_int_t)length)) &&
+              set(echo, "json", parsed_json(request, body, length)) &&
+              set(echo, "form", parsed_form(request, body, length));
+    if (!ok) {
+        json_decref(echo);
+        return NULL;
+    }
+    return echo;
+}
+
+/* --- sending it ---------------------------------------------------------------------- */
+
+/* Nested objects are tables up to this depth; deeper values are shown as JSON text. */
+#define HTML_TABLE_DEPTH 2
+
+static void html_value(struct strbuf *out, const json_t *value, int depth)
+{
+    if (json_is_string(value)) {
+        strbuf_append(out, "<code>");
+        strbuf_append_html(out, json_string_value(value));
+        strbuf_append(out, "</code>");
+        return;
+    }
+    if (json_is_object(value) && json_object_size(value) && depth < HTML_TABLE_DEPTH) {
+        const char *key;
+        json_t *item;
+        strbuf_append(out, "<table>\n");
+        json_object_foreach((json_t *)value, key, item) {
+            strbuf_append(out, "<tr><th>");
+            strbuf_append_html(out, key);
+            strbuf_append(out, "</th><td>");
+            html_value(out, item, depth + 1);
+            strbuf_append(out, "</td></tr>\n");
+        }
+        strbuf_append(out, "</table>");
+        return;
+    }
+    char *json = json_dumps(value, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    strbuf_append(out, "<pre>");
+    strbuf_append_html(out, json ? json : "");
+    strbuf_append(out, "</pre>");
+    free(json);
+}
+
+static char *render_html_echo(const json_t *echo, size_t *length)
+{
+    struct strbuf out = { 0 };
+    render_html_open(&out, "Echo · 回显", "en");
+    strbuf_append(&out, "<h1>Echo · 回显</h1>\n<p>What this request carried, as the server "
+                        "received it. · 本次请求携带的内容，即服务器收到的样子。</p>\n");
+    html_value(&out, echo, 0);
+    strbuf_append(&out, "\n");
+    render_html_close(&out);
+    return strbuf_take(&out, length);
+}
+
+static char *render_json_echo(const json_t *echo, size_t *length)
+{
+    size_t size = json_dumpb(echo, NULL, 0, JSON_INDENT(2));
+    char *text = size ? malloc(size + 1) : NULL;
+    if (!text || json_dumpb(echo, text, size, JSON_INDENT(2)) != size) {
+        free(text);
+        return NULL;
+    }
+    text[size] = '\n'; /* so a terminal prompt after `curl URL` starts on its own line */
+    *length = size + 1;
+    return text;
+}
+
+/* Sends echo (taken over) as JSON, whatever Accept says: it is data, not an explanation.
+ * ?format=html asks for a table a person can read. */
+static void send_echo(struct request *request, struct reply *reply, json_t *echo)
+{
+    const char *format = request_query(request, "format");
+    bool html = format && strcmp(format, "html") == 0;
+    size_t length = 0;
+    char *body = NULL;
+    if (echo)
+        body = html ? render_html_echo(echo, &length) : render_json_echo(echo, &length);
+    json_decref(echo);
+    if (!body) {
+        reply_error(reply, request, 500, "The echo could not be built (out of memory).",
+                    "无法生成回显（内存不足）。");
+        return;
+    }
+    reply->status = 200;
+    reply->owned_body = body;
+    reply->body = body;
+    reply->body_length = length;
+    if (html) {
+        reply->content_type = "text/html; charset=utf-8";
+        reply_set_header(reply, "Content-Security-Policy",
+                         "default-src 'self'; frame-ancestors 'none'");
+    } else {
+        reply->content_type = "application/json";
+    }
+}
 
 void echo_anything(struct request *request, struct reply *reply)
 {
-    reply_error(reply, request, 501, "Not built yet.", "尚未实现。");
+    send_echo(request, reply, describe_request(request));
 }
 
 void echo_headers(struct request *request, struct reply *reply)
 {
-    reply_error(reply, request, 501, "Not built yet.", "尚未实现。");
+    json_t *headers = collect(request, MHD_HEADER_KIND, NULL);
+    send_echo(request, reply, headers ? json_pack("{s:o}", "headers", headers) : NULL);
 }
 
 void echo_ip(struct request *request, struct reply *reply)
 {
-    reply_error(reply, request, 501, "Not built yet.", "尚未实现。");
+    json_t *origin = client_origin(request);
+    send_echo(request, reply, origin ? json_pack("{s:o}", "origin", origin) : NULL);
 }
 
 void echo_user_agent(struct request *request, struct reply *reply)
 {
-    reply_error(reply, request, 501, "Not built yet.", "尚未实现。");
+    const char *agent = request_header(request, MHD_HTTP_HEADER_USER_AGENT);
+    json_t *value = agent ? json_text(agent, strlen(agent)) : json_null();
+    send_echo(request, reply, value ? json_pack("{s:o}", "user-agent", value) : NULL);
 }
-

@@ -48,6 +48,9 @@ struct request {
     enum format format;
     enum languages languages;
     uint64_t body_bytes;  /* request body bytes read so far */
+    /* A precheck's tighter limit on body_bytes (/upload?max=), 0 for --max-body; enforced
+     * while reading, so a chunked body cannot run past it. */
+    uint64_t body_limit;
     /* The body itself, for routes with ROUTE_KEEPS_BODY (NULL otherwise, or when empty);
      * not NUL-terminated, may hold any byte. */
     const char *body;
@@ -101,6 +104,16 @@ struct reply {
     bool headers_described_only;
     /* Wait this long before answering (?delay=, /delay/{s}). */
     uint64_t delay_ms;
+    /* A response the handler built itself (a trickled body); used once, then destroyed.
+     * response.c still adds the reply's headers and the common ones. */
+    struct MHD_Response *prepared;
+    /* A broken connection on purpose (/fault/{kind}), carried out after any delay. */
+    enum reply_fault {
+        FAULT_NONE,
+        FAULT_RESET,          /* TCP RST */
+        FAULT_CLOSE,          /* FIN without a byte */
+        FAULT_RAW_THEN_CLOSE, /* write reply->body as is, then FIN */
+    } fault;
     /* A 401 with a Digest challenge (SPEC §6). libmicrohttpd computes the nonce and adds
      * WWW-Authenticate itself while queueing (MHD_queue_auth_fail_response2), so server.c
      * queues this reply through that call instead; headers must not hold another

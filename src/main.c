@@ -4,6 +4,7 @@
 #include "config.h"
 #include "routes.h"
 #include "server.h"
+#include "state.h"
 #include "stall_watch.h"
 #include "status_cache.h"
 #include "timer.h"
@@ -44,7 +45,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "statusd: the status catalogue is broken: %s\n", error);
         return 1;
     }
-    if (!status_cache_init() || !pages_init() || !stall_watch_init(config.timeout_s)) {
+    if (!status_cache_init() || !pages_init() || !stall_watch_init(config.timeout_s) ||
+        !state_init(config.max_keys, config.state_ttl_ms)) {
         fprintf(stderr, "statusd: out of memory at start-up\n");
         return 1;
     }
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
     status_cache_free();
     pages_free();
     stall_watch_free();
+    state_free();
     catalog_unload();
     return 0;
 }

@@ -161,6 +161,20 @@ bool negotiate_accepts(const char *accept, enum format format)
     return scores[format].quality > 0;
 }
 
+double negotiate_quality(const char *accept, const char *media_type)
+{
+    if (!accept || !*accept)
+        return 1.0;
+    struct format_score best = { -1, 0, 0 };
+    struct list_item item;
+    while (next_item(&accept, &item)) {
+        int specificity = media_match(&item, media_type);
+        if (specificity > best.specificity)
+            best = (struct format_score){ item.quality, specificity, 0 };
+    }
+    return best.quality < 0 ? -1.0 : best.quality / 1000.0;
+}
+
 /* Does a language range ("zh", "zh-CN", "*") cover the language tag prefix? */
 static int language_match(const struct list_item *item, const char *language)
 {

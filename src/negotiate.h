@@ -22,6 +22,12 @@ enum format negotiate_format(const char *accept);
 /* Whether the client accepts format at all (q > 0); NULL accepts everything. */
 bool negotiate_accepts(const char *accept, enum format format);
 
+/* The q (0 to 1) an Accept value gives media_type (which must hold a '/'), taken from the
+ * most specific range that names it: the exact type, then "type/any", then "any/any", the
+ * first of equals. -1 when no range names it; 1 for NULL or an empty Accept, which accepts
+ * everything (RFC 9110 §12.5.1). */
+double negotiate_quality(const char *accept, const char *media_type);
+
 /* Both languages, the one Accept-Language prefers first; Chinese first when it says nothing. */
 enum languages negotiate_languages(const char *accept_language);
 

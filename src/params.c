@@ -1,5 +1,6 @@
 #include "params.h"
 
+#include "config.h"
 #include "numbers.h"
 #include "response.h"
 
@@ -26,6 +27,106 @@ bool params_valid_location(const char *value)
     if (!has_scheme)
         return true; /* relative: "/x", "x", "?q", "//host/x" */
     return strncasecmp(value, "http://", 7) == 0 || strncasecmp(value, "https://", 8) == 0;
+}
+
+/* The authority of an absolute ("http://a/...") or scheme-relative ("//a/...") location, and
+ * its length; NULL for a relative reference, which stays on this server. */
+static const char *location_authority(const char *location, size_t *length)
+{
+    const char *authority = NULL;
+    if (strncmp(location, "//", 2) == 0)
+        authority = location + 2;
+    else if (strncasecmp(location, "http://", 7) == 0)
+        authority = location + 7;
+    else if (strncasecmp(location, "https://", 8) == 0)
+        authority = location + 8;
+    if (authority)
+        *length = strcspn(authority, "/?#");
+    return authority;
+}
+
+/* The host inside an authority: after the last '@' (userinfo may hold '@' and ':' but never
+ * ends the authority, browsers take the last one), without the port; an IPv6 literal keeps
+ * its brackets. */
+static void authority_host(const char *authority, size_t length, const char **host,
+                           size_t *host_length)
+{
+    for (size_t i = length; i > 0; i--)
+        if (authority[i - 1] == '@') {
+            authority += i;
+            length -= i;
+            break;
+        }
+    size_t n = 0;
+    if (length && authority[0] == '[') {
+        while (n < length && authority[n] != ']')
+            n++;
+        if (n < length)
+            n++;
+    } else {
+        while (n < length && authority[n] != ':')
+            n++;
+    }
+    *host = authority;
+    *host_length = n;
+}
+
+/* Case-insensitive; "[::1]" and "::1" name the same IPv6 host, whichever way the flag and
+ * the URL write it. */
+static bool same_host(const char *allowed, const char *host, size_t host_length)
+{
+    size_t allowed_length = strlen(allowed);
+    if (allowed_length >= 2 && allowed[0] == '[' && allowed[allowed_length - 1] == ']') {
+        allowed++;
+        allowed_length -= 2;
+    }
+    if (host_length >= 2 && host[0] == '[' && host[host_length - 1] == ']') {
+        host++;
+        host_length -= 2;
+    }
+    return allowed_length == host_length && host_length > 0 &&
+           strncasecmp(allowed, host, host_length) == 0;
+}
+
+bool params_location_allowed(const struct config *config, const char *location)
+{
+    if (config->redirect_allow_count == 0)
+        return true;
+    size_t length;
+    const char *authority = location_authority(location, &length);
+    if (!authority)
+        return true;
+    const char *host;
+    size_t host_length;
+    authority_host(authority, length, &host, &host_length);
+    /* An empty host ("https:///evil.test") is refused: browsers skip the extra slashes and
+     * go to the next name, which was never compared. */
+    for (size_t i = 0; host_length && i < config->redirect_allow_count; i++)
+        if (same_host(config->redirect_allow[i], host, host_length))
+            return true;
+    return false;
+}
+
+void params_refuse_location_host(struct request *request, struct reply *reply,
+                                 const char *parameter)
+{
+    const struct config *config = request->config;
+    char hosts[1024] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < config->redirect_allow_count && used < sizeof hosts; i++) {
+        int n = snprintf(hosts + used, sizeof hosts - used, "%s%s", i ? ", " : "",
+                         config->redirect_allow[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    reply_bad_parameter(
+        reply, request, parameter,
+        request_printf(request,
+                       "a relative reference, or an http(s) URL whose host is one of: %s "
+                       "(--redirect-allow)", hosts),
+        request_printf(request, "相对引用，或主机为以下之一的 http(s) 网址：%s（--redirect-allow）",
+                       hosts));
 }
 
 const char *params_retry_after(struct request *request, const char *value)

@@ -11,6 +11,15 @@
  * reference; printable ASCII without spaces, at most 2048 bytes. */
 bool params_valid_location(const char *value);
 
+/* Whether a valid location may be sent under --redirect-allow: relative references always;
+ * an absolute or scheme-relative one only when its host (without userinfo or port) is one of
+ * the configured hosts, compared case-insensitively. Any host when none is configured. */
+bool params_location_allowed(const struct config *config, const char *location);
+
+/* The 400 for a location whose host --redirect-allow does not list, naming the hosts. */
+void params_refuse_location_host(struct request *request, struct reply *reply,
+                                 const char *parameter);
+
 /* retry_after=S (0 to one year) or retry_after=date:S: the Retry-After value, in the arena,
  * or NULL when invalid. */
 const char *params_retry_after(struct request *request, const char *value);

@@ -88,6 +88,19 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
         *body_length = reply->shared_length;
         return reply->shared;
     }
+    if (reply->prepared) {
+        struct MHD_Response *prepared = reply->prepared;
+        for (size_t i = 0; i < reply->header_count; i++)
+            MHD_add_response_header(prepared, reply->headers[i].name, reply->headers[i].value);
+        MHD_add_response_header(prepared, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                reply->content_type ? reply->content_type
+                                                    : "application/octet-stream");
+        MHD_add_response_header(prepared, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                reply->cache_control ? reply->cache_control : "no-store");
+        response_add_common_headers(prepared);
+        *body_length = reply->body_length;
+        return prepared;
+    }
     char *body = NULL;
     size_t length = 0;
     bool explained = reply->body == NULL;

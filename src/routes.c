@@ -37,6 +37,13 @@ static const struct route routes[] = {
     { "/bytes/",            MATCH_PREFIX, METHODS_READ,   0,                       conditional_bytes },
     { "/upload",            MATCH_EXACT,  METHODS_UPLOAD, KEEPS_BODY,              client_input_upload,
       client_input_upload_precheck },
+    { "/delay/",            MATCH_PREFIX, METHODS_ANY,    0,                       timing_delay },
+    { "/drip",              MATCH_EXACT,  METHODS_READ,   0,                       timing_drip },
+    { "/sequence/",         MATCH_PREFIX, METHODS_ANY,    0,                       stateful_sequence },
+    { "/flaky/",            MATCH_PREFIX, METHODS_ANY,    0,                       stateful_flaky },
+    { "/ratelimit/",        MATCH_PREFIX, METHODS_ANY,    0,                       stateful_ratelimit },
+    { "/journal",           MATCH_EXACT,  METHODS_READ,   0,                       stateful_journal },
+    { "/fault/",            MATCH_PREFIX, METHODS_ANY,    0,                       fault_handle },
     { "/method/",           MATCH_PREFIX, METHODS_ANY,    OWN_OPTIONS,             client_input_method },
     { "/negotiate/",        MATCH_PREFIX, METHODS_READ,   0,                       client_input_negotiate },
 };

@@ -66,6 +66,18 @@ void conditional_cache_for(struct request *request, struct reply *reply);
 void conditional_range(struct request *request, struct reply *reply);
 void conditional_bytes(struct request *request, struct reply *reply);
 
+/* timing.c, stateful.c, fault.c: the CI mock upstream (SPEC §9) */
+void timing_delay(struct request *request, struct reply *reply);
+void timing_drip(struct request *request, struct reply *reply);
+void stateful_sequence(struct request *request, struct reply *reply);
+void stateful_flaky(struct request *request, struct reply *reply);
+void stateful_ratelimit(struct request *request, struct reply *reply);
+void stateful_journal(struct request *request, struct reply *reply);
+/* Adds a finished request that carried ?key=K to K's journal. */
+void stateful_record(struct MHD_Connection *connection, const char *method, const char *target,
+                     unsigned status);
+void fault_handle(struct request *request, struct reply *reply);
+
 /* client_input.c: /upload, /method/{list}, /negotiate/{types} (SPEC §8) */
 bool client_input_upload_precheck(struct request *request, struct reply *reply);
 void client_input_upload(struct request *request, struct reply *reply);

@@ -3,6 +3,7 @@
 #include "accesslog.h"
 #include "numbers.h"
 #include "response.h"
+#include "fault.h"
 #include "routes.h"
 #include "stall_watch.h"
 #include "timer.h"
@@ -52,6 +53,8 @@ static struct {
     struct MHD_Daemon *daemon;
     const struct config *config;
     atomic_long in_flight;
+    bool listening;
+    bool debug;
 } server;
 
 /* --- MHD callbacks around each request ------------------------------------------------ */
@@ -74,6 +77,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
      * libmicrohttpd answered itself). */
     x->request.method = NULL;
     x->reply.owned_body = NULL;
+    x->reply.prepared = NULL;
     memcpy(x->target, uri, n + 1);
     stall_watch_add(&x->stall, connection);
     atomic_fetch_add(&server.in_flight, 1);
@@ -126,7 +130,11 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
                                                                           : "?",
     };
     accesslog_write(&record);
+    if (x->request.method)
+        stateful_record(connection, x->request.method, x->target, record.status);
     free(x->reply.owned_body); /* set only if no response took it over */
+    if (x->reply.prepared)
+        MHD_destroy_response(x->reply.prepared);
     free(x->body);
     free(x);
     *context = NULL;
@@ -136,6 +144,11 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 static void on_mhd_log(void *cls, const char *format, va_list args)
 {
     (void)cls;
+    /* Once listening, libmicrohttpd reports every client that hangs up or sends garbage: for
+     * a server that breaks connections on purpose that is noise, so it is kept for
+     * STATUSD_DEBUG=1. Start-up errors (a port in use) always show. */
+    if (server.listening && !server.debug)
+        return;
     fprintf(stderr, "statusd: libmicrohttpd: ");
     vfprintf(stderr, format, args);
 }
@@ -290,6 +303,7 @@ static enum MHD_Result queue_reply(struct exchange *x)
 {
     struct reply *reply = &x->reply;
     struct MHD_Response *response = response_build(&x->request, reply, &x->body_length);
+    reply->prepared = NULL; /* taken over by response (or gone with it) */
     if (!response)
         return MHD_NO;
     if (!reply->shared && reply->status == 205)
@@ -307,6 +321,17 @@ static enum MHD_Result queue_reply(struct exchange *x)
     if (!reply->shared)
         MHD_destroy_response(response);
     return queued;
+}
+
+/* Sends what was decided, once any delay is over. */
+static enum MHD_Result answer(struct exchange *x)
+{
+    x->phase = PHASE_DONE;
+    if (x->reply.fault != FAULT_NONE)
+        return fault_carry_out(&x->request, &x->reply);
+    if (!send_interim(x))
+        return MHD_NO;
+    return queue_reply(x);
 }
 
 /* ?format=, ?lang= and the Accept headers; ?delay= on every URL. False with a 400 reply. */
@@ -359,10 +384,7 @@ static enum MHD_Result dispatch(struct exchange *x)
             MHD_resume_connection(x->request.connection);
         return MHD_YES;
     }
-    x->phase = PHASE_DONE;
-    if (!send_interim(x))
-        return MHD_NO;
-    return queue_reply(x);
+    return answer(x);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -413,10 +435,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             x->request.body_bytes += size;
             stall_watch_progress(&x->stall);
             *upload_data_size = 0;
-            if (x->request.body_bytes > server.config->max_body) {
+            uint64_t limit = x->request.body_limit ? x->request.body_limit
+                                                   : server.config->max_body;
+            if (x->request.body_bytes > limit) {
                 reply_error(&x->reply, &x->request, 413,
-                            "The body grew past --max-body while it was being read.",
-                            "读取过程中消息体超过了 --max-body。");
+                            x->request.body_limit
+                                ? "The body grew past this URL's limit (?max=) while it was "
+                                  "being read."
+                                : "The body grew past --max-body while it was being read.",
+                            x->request.body_limit ? "读取过程中消息体超过了此 URL 的上限（?max=）。"
+                                                  : "读取过程中消息体超过了 --max-body。");
                 x->phase = PHASE_DONE;
                 if (!stall_watch_remove(&x->stall))
                     return MHD_NO;
@@ -429,10 +457,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         }
         return dispatch(x);
     case PHASE_WAITING:
-        x->phase = PHASE_DONE;
-        if (!send_interim(x))
-            return MHD_NO;
-        return queue_reply(x);
+        return answer(x);
     case PHASE_DONE:
     default:
         /* Called again after a response was queued (a refused body still arriving). */
@@ -456,6 +481,8 @@ static unsigned connection_limit(void)
 bool server_start(const struct config *config)
 {
     server.config = config;
+    const char *debug = getenv("STATUSD_DEBUG");
+    server.debug = debug && strcmp(debug, "1") == 0;
     char port_text[8];
     snprintf(port_text, sizeof port_text, "%u", config->port);
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *address;
@@ -507,6 +534,7 @@ bool server_start(const struct config *config)
     printf("statusd listening on http://%s%s%s:%u\n", ipv6 ? "[" : "", host, ipv6 ? "]" : "",
            bound ? bound->port : config->port);
     fflush(stdout);
+    server.listening = true;
     return true;
 }
 

@@ -167,6 +167,10 @@ static bool apply_header_parameters(struct request *request, struct reply *reply
                                 "http(s) 网址或相对引用，须为不含空格的可打印 ASCII，最长 2048 字节");
             return false;
         }
+        if (!params_location_allowed(request->config, location)) {
+            params_refuse_location_host(request, reply, "location");
+            return false;
+        }
         reply_set_header(reply, "Location", location);
     }
     const char *retry_after = request_query(request, "retry_after");

@@ -170,3 +170,11 @@ uint64_t now_us(void)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
+
+bool timer_shutting_down(void)
+{
+    pthread_mutex_lock(&timer.lock);
+    bool expiring = timer.expire_all;
+    pthread_mutex_unlock(&timer.lock);
+    return expiring;
+}

@@ -23,5 +23,7 @@ bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline);
 
 /* Shutdown: every wait, pending or future, ends now. */
 void timer_expire_all(void);
+/* True once timer_expire_all() was called: trickled bodies finish at once. */
+bool timer_shutting_down(void);
 
 #endif

@@ -1,0 +1,294 @@
+/* /sequence, /flaky, /ratelimit and /journal: the CI mock upstream's memory (SPEC §9).
+ * Every step is taken under the state store's lock, so parallel requests on one key never
+ * skip or repeat a step. */
+#include "codelist.h"
+#include "numbers.h"
+#include "routes.h"
+#include "state.h"
+#include "timer.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define MAX_KEY 256
+#define ONE_DAY_S 86400
+
+/* ?key=K: any bytes up to 256, "" when absent. NULL (with a 400 in reply) when too long. */
+static const char *client_key(struct request *request, struct reply *reply)
+{
+    const char *key = request_query(request, "key");
+    if (!key)
+        return "";
+    if (strlen(key) > MAX_KEY) {
+        reply_bad_parameter(reply, request, "key", "at most 256 bytes", "最多 256 字节");
+        return NULL;
+    }
+    return key;
+}
+
+/* Takes the next step of a counter and reports its 0-based number. */
+static void next_step(struct state_counters *counters, void *arg)
+{
+    *(uint64_t *)arg = counters->count++;
+}
+
+static bool take_step(struct request *request, struct reply *reply, const char *state_key,
+                      uint64_t *step)
+{
+    if (state_update(state_key, next_step, step))
+        return true;
+    reply_error(reply, request, 503, "The state store is out of memory.", "状态存储内存不足。");
+    return false;
+}
+
+static bool parse_final_code(const char *text, uint64_t *code)
+{
+    return parse_uint(text, 999, code) && *code >= 200;
+}
+
+void stateful_sequence(struct request *request, struct reply *reply)
+{
+    struct code_list list;
+    size_t bad;
+    if (codelist_parse(request->tail, &list, &bad) != CODELIST_OK) {
+        reply_bad_parameter(reply, request, "codes", "a comma-separated list of codes (503,503,200)",
+                            "以逗号分隔的状态码列表（503,503,200）");
+        return;
+    }
+    for (size_t i = 0; i < list.count; i++)
+        if (list.items[i].code < 200 || list.items[i].sub) {
+            reply_bad_parameter(reply, request, "codes", "final codes from 200 to 999",
+                                "200 到 999 之间的最终状态码");
+            return;
+        }
+    const char *key = client_key(request, reply);
+    if (!key)
+        return;
+    const char *state_key = request_printf(request, "sequence\x1f%s\x1f%s", request->tail, key);
+    if (!state_key) {
+        reply_error(reply, request, 414, "The sequence is too long.", "序列过长。");
+        return;
+    }
+    if (request->method_id == METHOD_DELETE) {
+        state_forget(state_key);
+        reply_explain(reply, request, 200, 0);
+        reply->note[LANGUAGE_EN] = "The sequence was reset: the next request gets its first code.";
+        reply->note[LANGUAGE_ZH] = "序列已重置：下一个请求将得到第一个状态码。";
+        return;
+    }
+    uint64_t step;
+    if (!take_step(request, reply, state_key, &step))
+        return;
+    const char *cycle = request_query(request, "cycle");
+    bool cycling = cycle && strcmp(cycle, "1") == 0;
+    size_t index = cycling ? (size_t)(step % list.count)
+                           : (size_t)(step < list.count ? step : list.count - 1);
+    reply_explain(reply, request, list.items[index].code, 0);
+    reply_set_header(reply, "X-Sequence-Index", request_printf(request, "%zu", index + 1));
+    reply->note[LANGUAGE_EN] = request_printf(request, "Step %zu of %zu of this sequence%s.",
+                                              index + 1, list.count,
+                                              cycling ? " (it starts over after the last)"
+                                                      : " (it stays on the last)");
+    reply->note[LANGUAGE_ZH] = request_printf(request, "这个序列的第 %zu 步，共 %zu 步%s。", index + 1,
+                                              list.count,
+                                              cycling ? "（最后一步之后从头开始）" : "（之后停在最后一步）");
+}
+
+void stateful_flaky(struct request *request, struct reply *reply)
+{
+    uint64_t failures, status = 503, then = 200;
+    const char *value;
+    if (!parse_uint(request->tail, 1000000, &failures)) {
+        reply_bad_parameter(reply, request, "n", "an integer from 0 to 1000000",
+                            "0 到 1000000 之间的整数");
+        return;
+    }
+    if ((value = request_query(request, "status")) && !parse_final_code(value, &status)) {
+        reply_bad_parameter(reply, request, "status", "a final status from 200 to 999",
+                            "200 到 999 之间的最终状态码");
+        return;
+    }
+    if ((value = request_query(request, "then")) && !parse_final_code(value, &then)) {
+        reply_bad_parameter(reply, request, "then", "a final status from 200 to 999",
+                            "200 到 999 之间的最终状态码");
+        return;
+    }
+    const char *key = client_key(request, reply);
+    if (!key)
+        return;
+    uint64_t step;
+    const char *state_key = request_printf(request, "flaky\x1f%llu\x1f%llu\x1f%llu\x1f%s",
+                                           (unsigned long long)failures,
+                                           (unsigned long long)status,
+                                           (unsigned long long)then, key);
+    if (!state_key || !take_step(request, reply, state_key, &step))
+        return;
+    bool failing = step < failures;
+    reply_explain(reply, request, (unsigned)(failing ? status : then), 0);
+    if (failing) {
+        reply->note[LANGUAGE_EN] = request_printf(request, "Failure %llu of %llu; retry.",
+                                                  (unsigned long long)step + 1,
+                                                  (unsigned long long)failures);
+        reply->note[LANGUAGE_ZH] = request_printf(request, "第 %llu 次失败，共 %llu 次；请重试。",
+                                                  (unsigned long long)step + 1,
+                                                  (unsigned long long)failures);
+    } else {
+        reply->note[LANGUAGE_EN] = request_printf(request, "Succeeded after %llu failures.",
+                                                  (unsigned long long)failures);
+        reply->note[LANGUAGE_ZH] = request_printf(request, "在 %llu 次失败之后成功。",
+                                                  (unsigned long long)failures);
+    }
+}
+
+struct window_step {
+    uint64_t now_ms, window_ms;
+    uint64_t count, window_start_ms;
+};
+
+/* A fixed window that opens with the first request after the previous one closed. */
+static void count_in_window(struct state_counters *counters, void *arg)
+{
+    struct window_step *w = arg;
+    if (counters->count == 0 || w->now_ms >= counters->window_start_ms + w->window_ms) {
+        counters->window_start_ms = w->now_ms;
+        counters->count = 0;
+    }
+    w->count = ++counters->count;
+    w->window_start_ms = counters->window_start_ms;
+}
+
+void stateful_ratelimit(struct request *request, struct reply *reply)
+{
+    const char *slash = strchr(request->tail, '/');
+    uint64_t limit, window_s;
+    char limit_text[24];
+    size_t n = slash ? (size_t)(slash - request->tail) : 0;
+    if (!slash || n >= sizeof limit_text) {
+        reply_bad_parameter(reply, request, "limit", "/ratelimit/{limit}/{window_s}",
+                            "/ratelimit/{限额}/{窗口秒数}");
+        return;
+    }
+    memcpy(limit_text, request->tail, n);
+    limit_text[n] = '\0';
+    if (!parse_uint(limit_text, 1000000, &limit) || limit == 0) {
+        reply_bad_parameter(reply, request, "limit", "an integer from 1 to 1000000",
+                            "1 到 1000000 之间的整数");
+        return;
+    }
+    if (!parse_uint(slash + 1, ONE_DAY_S, &window_s) || window_s == 0) {
+        reply_bad_parameter(reply, request, "window_s", "seconds from 1 to 86400",
+                            "1 到 86400 秒");
+        return;
+    }
+    const char *key = client_key(request, reply);
+    if (!key)
+        return;
+    const char *state_key = request_printf(request, "ratelimit\x1f%llu\x1f%llu\x1f%s",
+                                           (unsigned long long)limit,
+                                           (unsigned long long)window_s, key);
+    struct window_step w = { .now_ms = now_ms(), .window_ms = window_s * 1000 };
+    if (!state_key || !state_update(state_key, count_in_window, &w)) {
+        reply_error(reply, request, 503, "The state store is out of memory.", "状态存储内存不足。");
+        return;
+    }
+    uint64_t remaining = w.count >= limit ? 0 : limit - w.count;
+    uint64_t left_ms = w.window_start_ms + w.window_ms - w.now_ms;
+    uint64_t reset_s = (left_ms + 999) / 1000;
+    bool over = w.count > limit;
+    reply_explain(reply, request, over ? 429 : 200, 0);
+    char policy[64], state[64], limit_value[24], remaining_value[24], reset_value[24];
+    snprintf(policy, sizeof policy, "\"default\";q=%llu;w=%llu", (unsigned long long)limit,
+             (unsigned long long)window_s);
+    snprintf(state, sizeof state, "\"default\";r=%llu;t=%llu", (unsigned long long)remaining,
+             (unsigned long long)reset_s);
+    snprintf(limit_value, sizeof limit_value, "%llu", (unsigned long long)limit);
+    snprintf(remaining_value, sizeof remaining_value, "%llu", (unsigned long long)remaining);
+    snprintf(reset_value, sizeof reset_value, "%llu", (unsigned long long)reset_s);
+    /* The current IETF draft's fields, then the widely deployed ones, all from one count. */
+    static const char *const names[][2] = {
+        { "RateLimit-Policy", NULL }, { "RateLimit", NULL },
+        { "RateLimit-Limit", "X-RateLimit-Limit" },
+        { "RateLimit-Remaining", "X-RateLimit-Remaining" },
+        { "RateLimit-Reset", "X-RateLimit-Reset" },
+    };
+    const char *values[] = { policy, state, limit_value, remaining_value, reset_value };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        for (int j = 0; j < 2 && names[i][j]; j++)
+            reply_set_header(reply, names[i][j], request_printf(request, "%s", values[i]));
+    if (over)
+        reply_set_header(reply, "Retry-After", request_printf(request, "%s", reset_value));
+    reply->note[LANGUAGE_EN] = request_printf(
+        request, "Request %llu in this %llu s window; %llu of %llu left; the window ends in %llu s.",
+        (unsigned long long)w.count, (unsigned long long)window_s, (unsigned long long)remaining,
+        (unsigned long long)limit, (unsigned long long)reset_s);
+    reply->note[LANGUAGE_ZH] = request_printf(
+        request, "本 %llu 秒窗口内的第 %llu 个请求；剩余 %llu 个（共 %llu 个）；窗口在 %llu 秒后结束。",
+        (unsigned long long)window_s, (unsigned long long)w.count, (unsigned long long)remaining,
+        (unsigned long long)limit, (unsigned long long)reset_s);
+}
+
+void stateful_journal(struct request *request, struct reply *reply)
+{
+    const char *key = request_query(request, "key");
+    if (!key) {
+        reply_bad_parameter(reply, request, "key", "the key whose requests to list (?key=K)",
+                            "要列出其请求的 key（?key=K）");
+        return;
+    }
+    reply->status = 200;
+    reply->content_type = "application/json";
+    reply->owned_body = state_journal_json(key, &reply->body_length);
+    reply->body = reply->owned_body;
+    if (!reply->owned_body)
+        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
+}
+
+static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *name,
+                                  const char *value)
+{
+    (void)kind;
+    json_t *headers = cls;
+    json_t *text = json_string(value ? value : "");
+    if (!text) /* not UTF-8: keep the record valid JSON, mark the value */
+        text = json_string("(not UTF-8)");
+    json_t *existing = json_object_get(headers, name);
+    if (!existing) {
+        json_object_set_new_nocheck(headers, name, text);
+    } else if (json_is_array(existing)) {
+        json_array_append_new(existing, text);
+    } else {
+        json_t *list = json_pack("[O, o]", existing, text);
+        json_object_set_new_nocheck(headers, name, list);
+    }
+    return MHD_YES;
+}
+
+void stateful_record(struct MHD_Connection *connection, const char *method, const char *target,
+                     unsigned status)
+{
+    const char *key = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "key");
+    if (!key || strlen(key) > MAX_KEY)
+        return;
+    size_t path_length = strcspn(target, "?");
+    if (path_length == strlen("/journal") && strncmp(target, "/journal", path_length) == 0)
+        return; /* reading the journal is not part of it */
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    json_t *headers = json_object();
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, add_header, headers);
+    json_t *record = json_pack("{s:I, s:s, s:s, s:o, s:i}", "time_ms",
+                               (json_int_t)now.tv_sec * 1000 + now.tv_usec / 1000, "method",
+                               method, "path", "", "headers", headers, "status", (int)status);
+    if (!record)
+        return;
+    json_t *path_text = json_string(target);
+    json_object_set_new(record, "path", path_text ? path_text : json_string("(not UTF-8)"));
+    char *text = json_dumps(record, JSON_COMPACT);
+    json_decref(record);
+    if (text)
+        state_journal_append(key, text);
+    free(text);
+}

@@ -1,0 +1,103 @@
+/* /delay/{s} and /drip: time as the thing under test (SPEC §9). */
+#include "numbers.h"
+#include "routes.h"
+#include "timer.h"
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DRIP_MAX_BYTES (10u * 1024 * 1024)
+
+void timing_delay(struct request *request, struct reply *reply)
+{
+    uint64_t max = request->config->max_delay_ms, ms;
+    if (!parse_seconds_ms(request->tail, max, &ms)) {
+        reply_bad_parameter(
+            reply, request, "s",
+            request_printf(request, "seconds from 0 to %llu (--max-delay), at most 3 decimals",
+                           (unsigned long long)(max / 1000)),
+            request_printf(request, "0 到 %llu 秒（--max-delay），最多 3 位小数",
+                           (unsigned long long)(max / 1000)));
+        return;
+    }
+    reply_explain(reply, request, 200, 0);
+    reply->note[LANGUAGE_EN] = request_printf(request, "Answered after waiting %s s.", request->tail);
+    reply->note[LANGUAGE_ZH] = request_printf(request, "等待 %s 秒后应答。", request->tail);
+    reply->delay_ms = ms;
+}
+
+/* One trickled body: byte i is due at start + i * interval. */
+struct drip {
+    struct MHD_Connection *connection;
+    uint64_t start_ms;
+    uint64_t bytes;
+    uint64_t duration_ms;
+};
+
+static ssize_t read_drip(void *cls, uint64_t position, char *buffer, size_t max)
+{
+    struct drip *d = cls;
+    if (position >= d->bytes)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    uint64_t now = now_ms();
+    if (d->start_ms == 0) /* the clock starts with the first byte asked for, after any delay */
+        d->start_ms = now;
+    /* Byte i is due at (i + 1) * duration / bytes, so the last one lands at `duration`. */
+    uint64_t elapsed = now - d->start_ms;
+    uint64_t due = d->duration_ms ? (elapsed * d->bytes) / d->duration_ms : d->bytes;
+    if (due > d->bytes || timer_shutting_down())
+        due = d->bytes;
+    if (due <= position) {
+        /* Nothing due yet: returning 0 without suspending would spin (MHD-NOTES §4). */
+        uint64_t next_ms = d->start_ms + ((position + 1) * d->duration_ms + d->bytes - 1) / d->bytes;
+        MHD_suspend_connection(d->connection);
+        if (!timer_resume_at(d->connection, next_ms > now ? next_ms : now))
+            MHD_resume_connection(d->connection);
+        return 0;
+    }
+    size_t n = (size_t)(due - position);
+    if (n > max)
+        n = max;
+    memset(buffer, '*', n);
+    return (ssize_t)n;
+}
+
+void timing_drip(struct request *request, struct reply *reply)
+{
+    uint64_t bytes = 10, duration_ms = 2000, code = 200;
+    uint64_t max_delay = request->config->max_delay_ms;
+    const char *value;
+    if ((value = request_query(request, "numbytes")) && !parse_uint(value, DRIP_MAX_BYTES, &bytes)) {
+        reply_bad_parameter(reply, request, "numbytes", "an integer from 0 to 10485760",
+                            "0 到 10485760 之间的整数");
+        return;
+    }
+    if ((value = request_query(request, "duration")) &&
+        !parse_seconds_ms(value, max_delay, &duration_ms)) {
+        reply_bad_parameter(reply, request, "duration", "seconds up to --max-delay, 3 decimals at most",
+                            "不超过 --max-delay 的秒数，最多 3 位小数");
+        return;
+    }
+    if ((value = request_query(request, "code")) &&
+        (!parse_uint(value, 999, &code) || code < 200 || code == 204 || code == 304)) {
+        reply_bad_parameter(reply, request, "code", "a status from 200 to 999 that has a body",
+                            "200 到 999 之间、带响应体的状态码");
+        return;
+    }
+    struct drip *d = malloc(sizeof *d);
+    if (!d) {
+        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
+        return;
+    }
+    *d = (struct drip){ request->connection, 0, bytes, duration_ms };
+    reply_explain(reply, request, (unsigned)code, 0);
+    reply->prepared = MHD_create_response_from_callback(bytes, 1024, read_drip, d, free);
+    if (!reply->prepared) {
+        free(d);
+        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
+        return;
+    }
+    reply->content_type = "application/octet-stream";
+    reply->body_length = bytes;
+}
