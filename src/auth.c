@@ -5,8 +5,10 @@
  * password. Basic and Bearer credentials are parsed here because libmicrohttpd accepts only
  * the exact spelling "Basic " (MHD-NOTES §6) while RFC 9110 §11.1 makes the scheme
  * case-insensitive; Digest is left to libmicrohttpd, which makes and checks the nonces. */
+#include "auth.h"
 #include "routes.h"
 
+#include <ctype.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,7 +64,7 @@ static size_t printable_utf8_sequence(const unsigned char *p, size_t n)
             return 0;
         code = (code << 6) | (p[i] & 0x3fu);
     }
-    static const unsigned smallest[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    static const unsigned smallest[] = {0, 0, 0x80, 0x800, 0x10000};
     if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) ||
         (code >= 0x80 && code <= 0x9f))
         return 0;
@@ -104,8 +106,8 @@ static bool is_base64(const char *text, size_t length)
     size_t padding = 0;
     for (size_t i = 0; i < length; i++) {
         char c = text[i];
-        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      (c >= '0' && c <= '9') || c == '+' || c == '/';
+        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '+' || c == '/';
         if (c == '=' && i + 2 >= length)
             padding++;
         else if (!letter || padding)
@@ -177,8 +179,7 @@ static void reply_bad_part(struct reply *reply, struct request *request, const c
  * when last is true. False with a 400 naming the part in reply. */
 static bool take_user_and_password(struct request *request, struct reply *reply,
                                    const struct segments *segments, size_t first, bool last,
-                                   char user[PART_MAX_BYTES + 1],
-                                   char password[PART_MAX_BYTES + 1])
+                                   char user[PART_MAX_BYTES + 1], char password[PART_MAX_BYTES + 1])
 {
     if (!take_segment(segments, first, user)) {
         reply_bad_part(reply, request, "user");
@@ -212,9 +213,9 @@ static const char *credentials_of_scheme(const char *value, const char *scheme, 
 }
 
 enum basic_outcome {
-    BASIC_MISSING,        /* no header at all */
-    BASIC_OTHER_SCHEME,   /* a header, but not Basic */
-    BASIC_MALFORMED,      /* Basic, but not base64 of user:password */
+    BASIC_MISSING,      /* no header at all */
+    BASIC_OTHER_SCHEME, /* a header, but not Basic */
+    BASIC_MALFORMED,    /* Basic, but not base64 of user:password */
     BASIC_WRONG_USER,
     BASIC_WRONG_PASSWORD,
     BASIC_ACCEPTED,
@@ -253,7 +254,7 @@ static void compare_basic(struct request *request, const char *decoded, size_t l
 static void check_basic(struct request *request, const char *header_name, const char *user,
                         const char *password, struct basic_check *check)
 {
-    *check = (struct basic_check){ .outcome = BASIC_MISSING };
+    *check = (struct basic_check){.outcome = BASIC_MISSING};
     const char *value = request_header(request, header_name);
     if (!value)
         return;
@@ -266,8 +267,8 @@ static void check_basic(struct request *request, const char *header_name, const 
     check->outcome = BASIC_MALFORMED;
     if (length > BASIC_MAX_BASE64 || !is_base64(encoded, length))
         return;
-    gnutls_datum_t in = { (unsigned char *)encoded, (unsigned)length };
-    gnutls_datum_t out = { NULL, 0 };
+    gnutls_datum_t in = {(unsigned char *)encoded, (unsigned)length};
+    gnutls_datum_t out = {NULL, 0};
     if (gnutls_base64_decode2(&in, &out) != GNUTLS_E_SUCCESS)
         return;
     char decoded[BASIC_MAX_DECODED];
@@ -289,8 +290,9 @@ static void basic_note(struct request *request, const char *header_name, const c
                              "No credentials were sent: the request has no %s header. Send the "
                              "user and password of this URL with the Basic scheme.",
                              header_name);
-        *zh = request_printf(request, "未发送凭据：请求中没有 %s 头。请用 Basic 方案发送本网址中的"
-                                      "用户名和密码。",
+        *zh = request_printf(request,
+                             "未发送凭据：请求中没有 %s 头。请用 Basic 方案发送本网址中的"
+                             "用户名和密码。",
                              header_name);
         return;
     case BASIC_OTHER_SCHEME:
@@ -306,13 +308,14 @@ static void basic_note(struct request *request, const char *header_name, const c
                              "Wrong credentials: the Basic credentials in %s are not the base64 "
                              "encoding of user:password.",
                              header_name);
-        *zh = request_printf(request, "凭据错误：%s 头中的 Basic 凭据不是“用户名:密码”的 base64 编码。",
+        *zh = request_printf(request,
+                             "凭据错误：%s 头中的 Basic 凭据不是“用户名:密码”的 base64 编码。",
                              header_name);
         return;
     case BASIC_WRONG_USER:
-        *en = request_printf(request,
-                             "Wrong credentials: user '%s' is not the user this URL expects ('%s').",
-                             sent_en, user);
+        *en = request_printf(
+            request, "Wrong credentials: user '%s' is not the user this URL expects ('%s').",
+            sent_en, user);
         *zh = request_printf(request, "凭据错误：用户 '%s' 不是本网址要求的用户（'%s'）。", sent_zh,
                              user);
         return;
@@ -355,11 +358,15 @@ static void answer_basic(struct request *request, struct reply *reply, enum basi
     if (kind == BASIC_HIDDEN) {
         /* No challenge: a 404 is what a client sees of a resource that does not exist. */
         reply_error(reply, request, 404,
-                    request_printf(request, "This URL hides itself: without the right Basic "
-                                            "credentials it answers 404, as if nothing were here, "
-                                            "and sends no challenge. %s", en ? en : ""),
-                    request_printf(request, "本网址会隐藏自己：没有正确的 Basic 凭据时答复 404，"
-                                            "就像这里什么都没有一样，也不发送质询。%s", zh ? zh : ""));
+                    request_printf(request,
+                                   "This URL hides itself: without the right Basic "
+                                   "credentials it answers 404, as if nothing were here, "
+                                   "and sends no challenge. %s",
+                                   en ? en : ""),
+                    request_printf(request,
+                                   "本网址会隐藏自己：没有正确的 Basic 凭据时答复 404，"
+                                   "就像这里什么都没有一样，也不发送质询。%s",
+                                   zh ? zh : ""));
         return;
     }
     reply_error(reply, request, kind == BASIC_PROXY ? 407 : 401, en, zh);
@@ -442,13 +449,23 @@ static bool digest_parameters(struct request *request, struct reply *reply,
     return true;
 }
 
-/* A 401 whose challenge libmicrohttpd writes (server.c queues it specially). */
+/* A 401 whose challenge libmicrohttpd writes (server.c queues it through
+ * auth_queue_digest_challenge). The body still lists the challenge, with the nonce left out
+ * as only libmicrohttpd knows it; headers_described_only keeps that description off the wire,
+ * where the real challenge goes instead. */
 static void digest_refuse(struct reply *reply, struct request *request,
-                          enum MHD_DigestAuthAlgorithm algorithm, bool stale, const char *en,
-                          const char *zh)
+                          enum MHD_DigestAuthAlgorithm algorithm, const char *name, bool stale,
+                          const char *en, const char *zh)
 {
     reply_error(reply, request, 401, en, zh);
-    reply_remove_header(reply, "WWW-Authenticate");
+    const char *described = request_printf(
+        request, "Digest realm=\"%s\",qop=\"auth\",nonce=\"...\",opaque=\"%s\",algorithm=%s%s",
+        REALM, DIGEST_OPAQUE, name, stale ? ",stale=\"true\"" : "");
+    if (described)
+        reply_set_header(reply, "WWW-Authenticate", described);
+    else
+        reply_remove_header(reply, "WWW-Authenticate");
+    reply->headers_described_only = true;
     reply->digest_fail = true;
     reply->digest_challenge.realm = REALM;
     reply->digest_challenge.opaque = DIGEST_OPAQUE;
@@ -469,12 +486,13 @@ static void digest_check(struct request *request, struct reply *reply, const cha
                                    "Authenticated: user '%s', with the Digest scheme (%s, "
                                    "qop=auth).",
                                    user, name),
-                    request_printf(request, "认证成功：用户 '%s'，使用 Digest 方案（%s，qop=auth）。",
-                                   user, name));
+                    request_printf(request,
+                                   "认证成功：用户 '%s'，使用 Digest 方案（%s，qop=auth）。", user,
+                                   name));
         return;
     }
     if (checked == MHD_INVALID_NONCE) {
-        digest_refuse(reply, request, algorithm, true,
+        digest_refuse(reply, request, algorithm, name, true,
                       "The nonce in the credentials is stale (older than 300 seconds, or not one "
                       "this server issued for this URL and algorithm). The challenge says "
                       "stale=true: retry with the new nonce; the password was not judged.",
@@ -482,21 +500,62 @@ static void digest_check(struct request *request, struct reply *reply, const cha
                       "质询中带有 stale=true：请用新的 nonce 重试；密码本身未被判定。");
         return;
     }
-    bool printable = strlen(sent_user) <= PART_MAX_BYTES &&
-                     is_printable_utf8(sent_user, strlen(sent_user));
+    bool printable =
+        strlen(sent_user) <= PART_MAX_BYTES && is_printable_utf8(sent_user, strlen(sent_user));
     const char *shown = printable ? sent_user : "(not printable text)";
     if (strcmp(sent_user, user) != 0)
-        digest_refuse(reply, request, algorithm, false,
-                      request_printf(request, "Wrong credentials: user '%s' is not the user this "
-                                              "URL expects ('%s').", shown, user),
+        digest_refuse(reply, request, algorithm, name, false,
+                      request_printf(request,
+                                     "Wrong credentials: user '%s' is not the user this "
+                                     "URL expects ('%s').",
+                                     shown, user),
                       request_printf(request, "凭据错误：用户 '%s' 不是本网址要求的用户（'%s'）。",
                                      printable ? sent_user : "（无法显示的文本）", user));
     else
-        digest_refuse(reply, request, algorithm, false,
-                      request_printf(request, "Wrong credentials: the %s digest sent for user '%s' "
-                                              "does not match this URL's password.", name, user),
-                      request_printf(request, "凭据错误：为用户 '%s' 发送的 %s 摘要与本网址的密码不符。",
+        digest_refuse(reply, request, algorithm, name, false,
+                      request_printf(request,
+                                     "Wrong credentials: the %s digest sent for user '%s' "
+                                     "does not match this URL's password.",
+                                     name, user),
+                      request_printf(request,
+                                     "凭据错误：为用户 '%s' 发送的 %s 摘要与本网址的密码不符。",
                                      user, name));
+}
+
+/* libmicrohttpd 0.9.75 writes algorithm=md5 or algorithm=sha-256; the registered names are
+ * "MD5" and "SHA-256" (RFC 7616 §6.1) and some clients compare them exactly (Python's urllib
+ * refuses "md5"), which is why 0.9.77 changed to upper case. The header is rewritten here, on
+ * this request's own response, after queueing and before anything is sent: libmicrohttpd
+ * builds the response head only once the access handler has returned. */
+static void uppercase_digest_algorithm(struct MHD_Response *response)
+{
+    const char *challenge = MHD_get_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE);
+    char fixed[512];
+    if (!challenge || strlen(challenge) >= sizeof fixed)
+        return;
+    strcpy(fixed, challenge);
+    char *algorithm = strstr(fixed, "algorithm=");
+    if (!algorithm)
+        return;
+    for (char *p = algorithm + strlen("algorithm="); *p && *p != ','; p++)
+        *p = (char)toupper((unsigned char)*p);
+    /* Added before the original goes, so that a failure leaves a challenge in any case. */
+    if (strcmp(fixed, challenge) != 0 &&
+        MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, fixed) == MHD_YES)
+        MHD_del_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+}
+
+enum MHD_Result auth_queue_digest_challenge(struct MHD_Connection *connection,
+                                            const struct reply *reply,
+                                            struct MHD_Response *response)
+{
+    enum MHD_Result queued = MHD_queue_auth_fail_response2(
+        connection, reply->digest_challenge.realm, reply->digest_challenge.opaque, response,
+        reply->digest_challenge.stale ? MHD_YES : MHD_NO,
+        (enum MHD_DigestAuthAlgorithm)reply->digest_challenge.algorithm);
+    if (queued == MHD_YES)
+        uppercase_digest_algorithm(response);
+    return queued;
 }
 
 void auth_digest(struct request *request, struct reply *reply)
@@ -509,15 +568,16 @@ void auth_digest(struct request *request, struct reply *reply)
     char *sent_user = MHD_digest_auth_get_username(request->connection);
     if (!sent_user) {
         bool sent = request_header(request, MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
-        digest_refuse(reply, request, algorithm, false,
-                      sent ? "The Authorization header holds no Digest credentials this server "
-                             "can read; answer the Digest challenge."
-                           : "No credentials were sent: the request has no Authorization "
-                             "header. Answer the Digest challenge with the user and password "
-                             "of this URL.",
-                      sent ? "Authorization 头中没有本服务器能读懂的 Digest 凭据；请按 Digest 质询作答。"
-                           : "未发送凭据：请求中没有 Authorization 头。请用本网址中的用户名和密码"
-                             "回应 Digest 质询。");
+        digest_refuse(
+            reply, request, algorithm, name, false,
+            sent ? "The Authorization header holds no Digest credentials this server "
+                   "can read; answer the Digest challenge."
+                 : "No credentials were sent: the request has no Authorization "
+                   "header. Answer the Digest challenge with the user and password "
+                   "of this URL.",
+            sent ? "Authorization 头中没有本服务器能读懂的 Digest 凭据；请按 Digest 质询作答。"
+                 : "未发送凭据：请求中没有 Authorization 头。请用本网址中的用户名和密码"
+                   "回应 Digest 质询。");
         return;
     }
     digest_check(request, reply, sent_user, user, password, algorithm, name);
@@ -550,10 +610,11 @@ void auth_bearer(struct request *request, struct reply *reply)
     size_t length = 0;
     const char *token = value ? credentials_of_scheme(value, "Bearer", &length) : NULL;
     if (!value) {
-        bearer_refuse(reply, request, false,
-                      "No credentials were sent: the request has no Authorization header. Send "
-                      "'Authorization: Bearer <token>'.",
-                      "未发送凭据：请求中没有 Authorization 头。请发送 'Authorization: Bearer <令牌>'。");
+        bearer_refuse(
+            reply, request, false,
+            "No credentials were sent: the request has no Authorization header. Send "
+            "'Authorization: Bearer <token>'.",
+            "未发送凭据：请求中没有 Authorization 头。请发送 'Authorization: Bearer <令牌>'。");
         return;
     }
     if (!token) {
@@ -564,11 +625,12 @@ void auth_bearer(struct request *request, struct reply *reply)
         return;
     }
     if (!is_b64token(token, length)) {
-        bearer_refuse(reply, request, true,
-                      "Wrong credentials: the bearer token is empty or not an RFC 6750 b64token "
-                      "(letters, digits and -._~+/, then optional '=').",
-                      "凭据错误：bearer 令牌为空，或不是 RFC 6750 的 b64token（字母、数字和 -._~+/，"
-                      "末尾可有 '='）。");
+        bearer_refuse(
+            reply, request, true,
+            "Wrong credentials: the bearer token is empty or not an RFC 6750 b64token "
+            "(letters, digits and -._~+/, then optional '=').",
+            "凭据错误：bearer 令牌为空，或不是 RFC 6750 的 b64token（字母、数字和 -._~+/，"
+            "末尾可有 '='）。");
         return;
     }
     if (expected && !equal_in_constant_time(token, length, expected, strlen(expected))) {
@@ -580,8 +642,8 @@ void auth_bearer(struct request *request, struct reply *reply)
     int shown = length > TOKEN_ECHO_MAX ? TOKEN_ECHO_MAX : (int)length;
     const char *more = length > TOKEN_ECHO_MAX ? "..." : "";
     reply_error(reply, request, 200,
-                request_printf(request, "Authenticated with bearer token '%.*s%s'%s.", shown,
-                               token, more,
+                request_printf(request, "Authenticated with bearer token '%.*s%s'%s.", shown, token,
+                               more,
                                expected ? ", the one ?token= asks for" : " (any token passes)"),
                 request_printf(request, "认证成功，bearer 令牌为 '%.*s%s'%s。", shown, token, more,
                                expected ? "，与 ?token= 指定的一致" : "（任何令牌都可通过）"));
@@ -591,14 +653,15 @@ void auth_bearer(struct request *request, struct reply *reply)
 
 void auth_forbidden(struct request *request, struct reply *reply)
 {
-    reply_error(reply, request, 403,
-                "403 and not 401: here the server knows who you are, or who you are does not "
-                "matter, and no credentials would change the answer. 401 means "
-                "\"authenticate and try again\" and must carry a WWW-Authenticate challenge "
-                "saying how; sent where credentials cannot help, it makes clients ask for "
-                "passwords in vain.",
-                "这里是 403 而不是 401：服务器知道你是谁，或者你是谁无关紧要，任何凭据都不会改变结果。"
-                "401 的意思是“请认证后重试”，并且必须带上说明如何认证的 WWW-Authenticate 质询；"
-                "在凭据无济于事的地方发送 401，只会让客户端徒劳地索要密码。");
+    reply_error(
+        reply, request, 403,
+        "403 and not 401: here the server knows who you are, or who you are does not "
+        "matter, and no credentials would change the answer. 401 means "
+        "\"authenticate and try again\" and must carry a WWW-Authenticate challenge "
+        "saying how; sent where credentials cannot help, it makes clients ask for "
+        "passwords in vain.",
+        "这里是 403 而不是 401：服务器知道你是谁，或者你是谁无关紧要，任何凭据都不会改变结果。"
+        "401 的意思是“请认证后重试”，并且必须带上说明如何认证的 WWW-Authenticate 质询；"
+        "在凭据无济于事的地方发送 401，只会让客户端徒劳地索要密码。");
     reply->link = "/codes/401";
 }

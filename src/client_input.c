@@ -243,19 +243,22 @@ static void refuse_media_type(struct request *request, struct reply *reply,
         reply_set_header(reply, "Accept-Post", list);
         reply_set_header(reply, "Accept-Patch", list);
     }
-    const char *what_en = sent ? request_printf(request, "Content-Type %s", sent) : NULL;
-    const char *what_zh = sent ? request_printf(request, "Content-Type %s", sent) : NULL;
+    const char *what_en = "A body without Content-Type";
+    const char *what_zh = "没有 Content-Type 的消息体";
+    if (sent) {
+        what_en = or_fixed(request_printf(request, "Content-Type %s", sent), "This Content-Type");
+        what_zh = or_fixed(request_printf(request, "Content-Type 为 %s 的消息体", sent),
+                           "此 Content-Type 的消息体");
+    }
     bool put = request->method_id == METHOD_PUT;
     reply->note[LANGUAGE_EN] = or_fixed(
-        request_printf(request, "%s is not accepted here; send one of: %s.%s",
-                       what_en ? what_en : "A body without Content-Type",
+        request_printf(request, "%s is not accepted here; send one of: %s.%s", what_en,
                        list ? list : "the types in ?accept=",
                        put ? " PUT has no header that lists accepted types (Accept-Post and "
                              "Accept-Patch are for POST and PATCH), so this note does." : ""),
         "This Content-Type is not one of those in ?accept=.");
     reply->note[LANGUAGE_ZH] = or_fixed(
-        request_printf(request, "此处不接受%s；请发送以下类型之一：%s。%s",
-                       what_zh ? what_zh : "没有 Content-Type 的消息体",
+        request_printf(request, "此处不接受%s；请发送以下类型之一：%s。%s", what_zh,
                        list ? list : "?accept= 中的类型",
                        put ? "PUT 没有列出可接受类型的响应头（Accept-Post 和 Accept-Patch 只用于 "
                              "POST 和 PATCH），因此在这里说明。" : ""),
@@ -289,8 +292,7 @@ bool client_input_upload_precheck(struct request *request, struct reply *reply)
         refuse_media_type(request, reply, &rules.accepted);
         return false;
     }
-    /* A chunked body announces no size: the server counts it against this while reading.
-     * 0 there means --max-body, so ?max=0 is checked once the body is in (client_input_upload). */
+    /* A chunked body announces no size: the read loop counts it against this. */
     if (rules.has_max)
         request->body_limit = rules.max;
     return true;
@@ -345,6 +347,8 @@ static char *upload_summary(struct request *request, const char *sha256)
 
 void client_input_upload(struct request *request, struct reply *reply)
 {
+    /* Only a chunked body against ?max=0 gets here too large: the read loop takes a body
+     * limit of 0 as "--max-body". */
     uint64_t max;
     const char *max_text = request_query(request, "max");
     if (max_text && parse_uint(max_text, UINT64_MAX, &max) && request->body_length > max) {

@@ -39,11 +39,11 @@
 
 /* ---- HTTP dates (RFC 9110 §5.6.7) ------------------------------------------------------- */
 
-static const char *const day_names[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-static const char *const long_day_names[7] = { "Sunday",   "Monday", "Tuesday", "Wednesday",
-                                               "Thursday", "Friday", "Saturday" };
-static const char *const month_names[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+static const char *const day_names[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const long_day_names[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                              "Thursday", "Friday", "Saturday"};
+static const char *const month_names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 /* Spelled out rather than with strftime, whose %a and %b follow the locale. */
 static void http_date_format(time_t when, char out[30])
@@ -135,9 +135,8 @@ static bool parse_imf_fixdate(const char *p, struct date_parts *d)
     int weekday;
     return parse_name(&p, day_names, 7, &weekday) && parse_literal(&p, ", ") &&
            parse_digits(&p, 2, &d->day) && parse_literal(&p, " ") && parse_month(&p, d) &&
-           parse_literal(&p, " ") && parse_digits(&p, 4, &d->year) &&
-           parse_literal(&p, " ") && parse_time_of_day(&p, d) && parse_literal(&p, " GMT") &&
-           *p == '\0';
+           parse_literal(&p, " ") && parse_digits(&p, 4, &d->year) && parse_literal(&p, " ") &&
+           parse_time_of_day(&p, d) && parse_literal(&p, " GMT") && *p == '\0';
 }
 
 /* "Sunday, 06-Nov-94 08:49:37 GMT" (obsolete RFC 850 form). */
@@ -164,8 +163,8 @@ static bool parse_rfc850_date(const char *p, struct date_parts *d, time_t now)
 static bool parse_asctime_date(const char *p, struct date_parts *d)
 {
     int weekday;
-    if (!(parse_name(&p, day_names, 7, &weekday) && parse_literal(&p, " ") &&
-          parse_month(&p, d) && parse_literal(&p, " ")))
+    if (!(parse_name(&p, day_names, 7, &weekday) && parse_literal(&p, " ") && parse_month(&p, d) &&
+          parse_literal(&p, " ")))
         return false;
     if (*p == ' ') {
         p++;
@@ -180,7 +179,7 @@ static bool parse_asctime_date(const char *p, struct date_parts *d)
 
 static bool date_parts_valid(const struct date_parts *d)
 {
-    static const int month_days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (d->month < 1 || d->month > 12 || d->day < 1 || d->day > month_days[d->month - 1])
         return false;
     if (d->month == 2 && d->day == 29 && !is_leap_year(d->year))
@@ -192,7 +191,7 @@ static bool date_parts_valid(const struct date_parts *d)
 /* Any of the three forms a recipient must accept (RFC 9110 §5.6.7). */
 static bool http_date_parse(const char *text, time_t *when)
 {
-    struct date_parts d = { 0 };
+    struct date_parts d = {0};
     if (!text)
         return false;
     if (!parse_imf_fixdate(text, &d) && !parse_rfc850_date(text, &d, time(NULL)) &&
@@ -328,7 +327,7 @@ static enum MHD_Result visit_tag_field(void *context, enum MHD_ValueKind kind, c
 static struct tag_search search_tag_field(const struct request *request, const char *field,
                                           const char *etag, bool weak_comparison)
 {
-    struct tag_search search = { field, etag, weak_comparison, false, false };
+    struct tag_search search = {field, etag, weak_comparison, false, false};
     MHD_get_connection_values(request->connection, MHD_HEADER_KIND, visit_tag_field, &search);
     return search;
 }
@@ -413,8 +412,9 @@ static void reply_out_of_memory(struct reply *reply, struct request *request)
  * listed in the body. */
 static bool reply_render_explanation(struct reply *reply, struct request *request)
 {
-    reply_set_header(reply, "Vary", "Accept, Accept-Language");
-    struct strbuf out = { 0 };
+    if (!reply_set_header(reply, "Vary", "Accept, Accept-Language"))
+        return false;
+    struct strbuf out = {0};
     render_explanation(&out, request->format, request->languages, reply);
     size_t length;
     char *body = strbuf_take(&out, &length);
@@ -424,10 +424,10 @@ static bool reply_render_explanation(struct reply *reply, struct request *reques
     reply->body = body;
     reply->body_length = length;
     reply->content_type = format_content_types[request->format];
-    if (request->format == FORMAT_HTML)
-        reply_set_header(reply, "Content-Security-Policy",
-                         "default-src 'self'; frame-ancestors 'none'");
-    return true;
+    /* What response.c adds to the HTML explanations it renders itself. */
+    return request->format != FORMAT_HTML ||
+           reply_set_header(reply, "Content-Security-Policy",
+                            "default-src 'self'; frame-ancestors 'none'");
 }
 
 /* The 304 for the 200 in reply (RFC 9110 §15.4.5): the ETag, Cache-Control and Vary the 200
@@ -435,7 +435,7 @@ static bool reply_render_explanation(struct reply *reply, struct request *reques
 static void reply_not_modified(struct reply *reply, struct request *request)
 {
     struct reply full = *reply;
-    *reply = (struct reply){ .delay_ms = full.delay_ms };
+    *reply = (struct reply){.delay_ms = full.delay_ms};
     reply_explain(reply, request, 304, 0);
     const char *etag = reply_get_header(&full, "ETag");
     const char *cache_control = reply_get_header(&full, "Cache-Control");
@@ -445,7 +445,7 @@ static void reply_not_modified(struct reply *reply, struct request *request)
     else
         reply_remove_header(reply, "ETag");
     reply_set_header(reply, "Cache-Control",
-                     cache_control ? cache_control
+                     cache_control        ? cache_control
                      : full.cache_control ? full.cache_control
                                           : "no-store");
     if (vary)
@@ -473,14 +473,9 @@ static bool reply_apply_preconditions(struct reply *reply, struct request *reque
                                       const struct validators *v)
 {
     switch (precondition_evaluate(request, v)) {
-    case PRECONDITION_NOT_MODIFIED:
-        reply_not_modified(reply, request);
-        return false;
-    case PRECONDITION_FAILED:
-        reply_precondition_failed(reply, request);
-        return false;
-    case PRECONDITION_PASSED:
-        break;
+    case PRECONDITION_NOT_MODIFIED: reply_not_modified(reply, request); return false;
+    case PRECONDITION_FAILED: reply_precondition_failed(reply, request); return false;
+    case PRECONDITION_PASSED: break;
     }
     return true;
 }
@@ -504,11 +499,11 @@ void conditional_etag(struct request *request, struct reply *reply)
         "This representation has the entity tag %s. Send it back in If-None-Match to get "
         "304 Not Modified; If-Match with another tag gets 412 Precondition Failed.",
         etag ? etag : "");
-    reply->note[LANGUAGE_ZH] = request_printf(
-        request,
-        "此表示的实体标签是 %s。在 If-None-Match 中带回它会得到 304 Not Modified；"
-        "If-Match 带其他标签则得到 412 Precondition Failed。",
-        etag ? etag : "");
+    reply->note[LANGUAGE_ZH] =
+        request_printf(request,
+                       "此表示的实体标签是 %s。在 If-None-Match 中带回它会得到 304 Not Modified；"
+                       "If-Match 带其他标签则得到 412 Precondition Failed。",
+                       etag ? etag : "");
     if (!etag || !reply->note[LANGUAGE_EN] || !reply->note[LANGUAGE_ZH] ||
         !reply_set_header(reply, "ETag", etag) ||
         !reply_set_header(reply, "Cache-Control", "no-cache") ||
@@ -516,7 +511,7 @@ void conditional_etag(struct request *request, struct reply *reply)
         reply_out_of_memory(reply, request);
         return;
     }
-    reply_apply_preconditions(reply, request, &(struct validators){ etag, 0 });
+    reply_apply_preconditions(reply, request, &(struct validators){etag, 0});
 }
 
 /* ---- /cache and /cache/{s} ----------------------------------------------------------------- */
@@ -547,7 +542,7 @@ void conditional_cache(struct request *request, struct reply *reply)
         reply_out_of_memory(reply, request);
         return;
     }
-    reply_apply_preconditions(reply, request, &(struct validators){ etag, modified });
+    reply_apply_preconditions(reply, request, &(struct validators){etag, modified});
 }
 
 #define ONE_YEAR_S 31536000u
@@ -562,9 +557,11 @@ void conditional_cache_for(struct request *request, struct reply *reply)
     }
     reply_explain(reply, request, 200, 0);
     const char *cache_control = request_printf(request, "public, max-age=%" PRIu64, seconds);
-    reply->note[LANGUAGE_EN] = request_printf(
-        request, "Any cache may store this response and reuse it for %" PRIu64 " seconds "
-                 "without asking statusd again.", seconds);
+    reply->note[LANGUAGE_EN] =
+        request_printf(request,
+                       "Any cache may store this response and reuse it for %" PRIu64 " seconds "
+                       "without asking statusd again.",
+                       seconds);
     reply->note[LANGUAGE_ZH] = request_printf(
         request, "任何缓存都可以保存此响应，并在 %" PRIu64 " 秒内直接复用而无需再次询问 statusd。",
         seconds);
@@ -625,7 +622,7 @@ static void reply_partial_single(struct reply *reply, struct request *request,
 static char *byteranges_body(const struct byte_range *ranges, size_t count, uint64_t length,
                              size_t *body_length)
 {
-    struct strbuf out = { 0 };
+    struct strbuf out = {0};
     for (size_t i = 0; i < count; i++) {
         uint64_t size = ranges[i].last - ranges[i].first + 1;
         strbuf_printf(&out,
@@ -690,13 +687,9 @@ static void reply_apply_range(struct reply *reply, struct request *request,
     struct byte_range ranges[RANGE_MAX];
     size_t count;
     switch (range_parse(range_field, length, ranges, &count)) {
-    case RANGE_IGNORED:
-        return;
-    case RANGE_UNSATISFIABLE:
-        reply_range_not_satisfiable(reply, request, length);
-        return;
-    case RANGE_SATISFIABLE:
-        break;
+    case RANGE_IGNORED: return;
+    case RANGE_UNSATISFIABLE: reply_range_not_satisfiable(reply, request, length); return;
+    case RANGE_SATISFIABLE: break;
     }
     if (!ranges_fit(ranges, count, length))
         return;
@@ -728,7 +721,7 @@ void conditional_range(struct request *request, struct reply *reply)
         reply_out_of_memory(reply, request);
         return;
     }
-    struct validators validators = { etag, modified };
+    struct validators validators = {etag, modified};
     if (reply_apply_preconditions(reply, request, &validators))
         reply_apply_range(reply, request, &validators, n);
 }
@@ -771,8 +764,7 @@ void conditional_bytes(struct request *request, struct reply *reply)
         return;
     const char *seed_text = request_query(request, "seed");
     if (seed_text && !parse_uint(seed_text, UINT64_MAX, &seed)) {
-        reply_bad_parameter(reply, request, "seed",
-                            "a whole number from 0 to 18446744073709551615",
+        reply_bad_parameter(reply, request, "seed", "a whole number from 0 to 18446744073709551615",
                             "0 到 18446744073709551615 之间的整数");
         return;
     }

@@ -24,8 +24,8 @@ struct option_row {
 
 static const struct option_row rows[] = {
     { "host", "STATUSD_HOST", KIND_STRING, 0, 0, "ADDR",
-      "address to listen on (default 127.0.0.1; 0.0.0.0: every IPv4 interface; ::: every "
-      "interface, IPv6 and IPv4). Ignored under systemd socket activation" },
+      "address to listen on (default 127.0.0.1; 0.0.0.0 = all IPv4, :: = all IPv6 and IPv4; "
+      "ignored under systemd socket activation)" },
     { "port", "STATUSD_PORT", KIND_UNSIGNED, 0, 65535, "N", "TCP port (default 8080; 0 picks a free one)" },
     { "threads", "STATUSD_THREADS", KIND_UNSIGNED, 1, 256, "N",
       "worker threads (default: one per CPU core)" },

@@ -381,13 +381,13 @@ static json_t *describe_request(const struct request *request)
         return NULL;
     }
     ok = set(echo, "args", args) && /* takes args over, even when it fails */
-              set(echo, "headers", collect(request, MHD_HEADER_KIND, NULL)) &&
-              set(echo, "origin", client_origin(request)) &&
-              set(echo, "body", text ? json_stringn(body, length) : base64_string(body, length)) &&
-              set(echo, "body_encoding", json_string(text ? "utf-8" : "base64")) &&
-              set(echo, "body_size", json_integer((json_int_t)length)) &&
-              set(echo, "json", parsed_json(request, body, length)) &&
-              set(echo, "form", parsed_form(request, body, length));
+         set(echo, "headers", collect(request, MHD_HEADER_KIND, NULL)) &&
+         set(echo, "origin", client_origin(request)) &&
+         set(echo, "body", text ? json_stringn(body, length) : base64_string(body, length)) &&
+         set(echo, "body_encoding", json_string(text ? "utf-8" : "base64")) &&
+         set(echo, "body_size", json_integer((json_int_t)length)) &&
+         set(echo, "json", parsed_json(request, body, length)) &&
+         set(echo, "form", parsed_form(request, body, length));
     if (!ok) {
         json_decref(echo);
         return NULL;

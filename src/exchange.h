@@ -100,10 +100,16 @@ struct reply {
     /* A response built once and shared, as a cache hands it out; used as is. */
     struct MHD_Response *shared;
     uint64_t shared_length; /* its body bytes, for the access log */
+    /* Few headers: the request head nearly filled the connection's memory and a full set
+     * would not fit beside it (the 414/431 refusals). */
+    bool lean;
     /* The headers are listed in the body but not sent (/codes/{code} describes a code at 200). */
     bool headers_described_only;
     /* Wait this long before answering (?delay=, /delay/{s}). */
     uint64_t delay_ms;
+    /* A protocol switch (status 101, websocket.c): after the 101 and the reply's headers this
+     * handler takes the connection over. No body; only the common headers are added. */
+    MHD_UpgradeHandler upgrade_handler;
     /* A response the handler built itself (a trickled body); used once, then destroyed.
      * response.c still adds the reply's headers and the common ones. */
     struct MHD_Response *prepared;
@@ -116,8 +122,8 @@ struct reply {
     } fault;
     /* A 401 with a Digest challenge (SPEC §6). libmicrohttpd computes the nonce and adds
      * WWW-Authenticate itself while queueing (MHD_queue_auth_fail_response2), so server.c
-     * queues this reply through that call instead; headers must not hold another
-     * WWW-Authenticate. */
+     * queues this reply through auth_queue_digest_challenge (auth.h) instead; headers then
+     * only describe the challenge (headers_described_only). */
     bool digest_fail;
     struct {
         const char *realm;  /* quoted as is: no '"' or '\' */

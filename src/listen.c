@@ -104,6 +104,7 @@ static bool resolve_host(struct listener *listener, const struct config *config)
     }
     describe_address(listener, address);
     listener->options[0] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &listener->address };
+    listener->mhd_port = (uint16_t)config->port;
     return true;
 }
 

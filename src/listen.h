@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #define LISTEN_OPTION_COUNT 4
@@ -22,6 +23,9 @@
 struct listener {
     unsigned mhd_flags;  /* MHD_USE_IPv6, MHD_USE_DUAL_STACK, MHD_USE_TLS as needed */
     int inherited_fd;    /* the socket from systemd, or -1 */
+    /* The port argument of MHD_start_daemon: 0 with systemd's socket, so that libmicrohttpd
+     * reads the real one back from it (it does so only for 0). */
+    uint16_t mhd_port;
     struct sockaddr_storage address; /* what to bind when nothing was inherited */
     char *tls_cert_pem;  /* NULL without TLS */
     char *tls_key_pem;

@@ -246,8 +246,13 @@ void redirects_chain(struct request *request, struct reply *reply)
 
 void redirects_to(struct request *request, struct reply *reply)
 {
-    const char *url = request_query(request, "url");
-    if (!url || !params_valid_location(url)) {
+    /* With its length: libmicrohttpd decodes %00 into a NUL that would cut the value short
+     * instead of being refused like any other control byte. */
+    const char *url = NULL;
+    size_t url_size = 0;
+    if (MHD_lookup_connection_value_n(request->connection, MHD_GET_ARGUMENT_KIND, "url", 3, &url,
+                                      &url_size) != MHD_YES ||
+        !url || strlen(url) != url_size || !params_valid_location(url)) {
         reply_bad_parameter(reply, request, "url",
                             "an http(s) URL or a relative reference, printable ASCII without "
                             "spaces or control bytes, at most 2048 bytes",
@@ -278,7 +283,7 @@ void redirects_loop(struct request *request, struct reply *reply)
     uint64_t n, step = 0;
     if (!n_text || !parse_hops(request, reply, n_text, 1, &n))
         return;
-    if (slash && (!parse_uint(slash + 1, n - 1, &step) || step == 0)) {
+    if (slash && (!parse_uint(slash + 1, UINT64_MAX, &step) || step == 0 || step >= n)) {
         if (n == 1)
             reply_bad_parameter(reply, request, "step", "none: /loop/1 redirects to itself",
                                 "无：/loop/1 重定向到自身");

@@ -29,9 +29,17 @@ static void entity_tag(const char *body, size_t length, char *tag, size_t tag_si
     snprintf(tag, tag_size, "\"%016" PRIx64 "\"", hash);
 }
 
-/* Replaces {length}, {end} and {etag} in a header value now that the body is known. */
+/* Whether a reply header still holds the catalogue's default value (the very same string). */
+static bool is_catalogue_value(const struct reply *reply, const struct reply_header *header)
+{
+    const struct catalog_header *h = catalog_header(reply->entry, header->name);
+    return h && h->value == header->value;
+}
+
+/* Replaces {length}, {first}, {end} and {etag} in a header value now that the body is known. */
 static const char *fill_placeholders(struct request *request, const char *value,
-                                     uint64_t length, uint64_t end, const char *etag)
+                                     uint64_t length, uint64_t first, uint64_t end,
+                                     const char *etag)
 {
     if (!strchr(value, '{'))
         return value;
@@ -41,6 +49,9 @@ static const char *fill_placeholders(struct request *request, const char *value,
         if (strncmp(p, "{length}", 8) == 0) {
             n += (size_t)snprintf(filled + n, sizeof filled - n, "%" PRIu64, length);
             p += 8;
+        } else if (strncmp(p, "{first}", 7) == 0) {
+            n += (size_t)snprintf(filled + n, sizeof filled - n, "%" PRIu64, first);
+            p += 7;
         } else if (strncmp(p, "{end}", 5) == 0) {
             n += (size_t)snprintf(filled + n, sizeof filled - n, "%" PRIu64, end);
             p += 5;
@@ -81,9 +92,30 @@ static bool slice_for_partial(struct request *request, char *body, size_t *lengt
     return true;
 }
 
+/* A 101 that hands the connection to reply->upgrade_handler (websocket.c). libmicrohttpd
+ * 0.9.75 adds "Connection: Upgrade" itself; a second one would read "Upgrade, Upgrade" on the
+ * wire (MHD-NOTES §1), so only the reply's own headers (Upgrade, Sec-WebSocket-Accept) go in. */
+static struct MHD_Response *build_upgrade(struct reply *reply, uint64_t *body_length)
+{
+    struct MHD_Response *response = MHD_create_response_for_upgrade(reply->upgrade_handler, NULL);
+    if (!response)
+        return NULL;
+    for (size_t i = 0; i < reply->header_count; i++)
+        if (MHD_add_response_header(response, reply->headers[i].name, reply->headers[i].value) !=
+            MHD_YES) {
+            MHD_destroy_response(response);
+            return NULL;
+        }
+    response_add_common_headers(response);
+    *body_length = 0;
+    return response;
+}
+
 struct MHD_Response *response_build(struct request *request, struct reply *reply,
                                     uint64_t *body_length)
 {
+    if (reply->upgrade_handler)
+        return build_upgrade(reply, body_length);
     if (reply->shared) {
         *body_length = reply->shared_length;
         return reply->shared;
@@ -119,11 +151,19 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
         reply_error(&unsatisfiable, request, 416,
                     "The Range header asks for bytes beyond the end of this explanation.",
                     "Range 请求头要求的字节超出了这份说明的末尾。");
+        /* RFC 9110 §14.4: the length of the representation the range was asked of. */
+        reply_set_header(&unsatisfiable, "Content-Range",
+                         request_printf(request, "bytes */%" PRIu64, full));
         *reply = unsatisfiable;
         return response_build(request, reply, body_length);
     }
-    char etag[24];
-    entity_tag(body ? body : reply->body, body ? length : reply->body_length, etag, sizeof etag);
+    /* Hashing a body costs time proportional to it: only for a catalogue {etag}. */
+    char etag[24] = "";
+    for (size_t i = 0; i < reply->header_count; i++)
+        if (is_catalogue_value(reply, &reply->headers[i]) &&
+            strstr(reply->headers[i].value, "{etag}"))
+            entity_tag(body ? body : reply->body, body ? length : reply->body_length, etag,
+                       sizeof etag);
     struct MHD_Response *response;
     if (!body && reply->owned_body) {
         /* The response takes the handler's buffer over; nobody else may free it now. */
@@ -145,8 +185,12 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
     *body_length = length;
     uint64_t representation_length = reply->status == 206 ? full : length;
     for (size_t i = 0; !reply->headers_described_only && i < reply->header_count; i++) {
-        const char *value = fill_placeholders(request, reply->headers[i].value,
-                                              representation_length, last, etag);
+        /* Only the catalogue's own values hold placeholders: a value that came from the
+         * request ("/etag/{etag}") is sent as it is. */
+        const char *value = is_catalogue_value(reply, &reply->headers[i])
+                                ? fill_placeholders(request, reply->headers[i].value,
+                                                    representation_length, first, last, etag)
+                                : reply->headers[i].value;
         if (value)
             MHD_add_response_header(response, reply->headers[i].name, value);
     }
@@ -155,6 +199,10 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 reply->content_type ? reply->content_type
                                                     : format_content_types[request->format]);
+    if (reply->lean) {
+        MHD_add_response_header(response, MHD_HTTP_HEADER_SERVER, "statusd/" STATUSD_VERSION);
+        return response;
+    }
     if (metadata && request->format == FORMAT_HTML && explained)
         MHD_add_response_header(response, "Content-Security-Policy",
                                 "default-src 'self'; frame-ancestors 'none'");

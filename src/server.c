@@ -1,15 +1,20 @@
 #include "server.h"
 
 #include "accesslog.h"
+#include "auth.h"
 #include "numbers.h"
+#include "render.h"
 #include "response.h"
 #include "fault.h"
+#include "listen.h"
 #include "routes.h"
 #include "stall_watch.h"
 #include "timer.h"
+#include "websocket.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -19,6 +24,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Room libmicrohttpd needs in a connection's memory pool beyond the request head itself (its
@@ -30,6 +36,7 @@
 enum phase {
     PHASE_HEADERS, /* first call: the head has arrived, nothing queued yet */
     PHASE_BODY,    /* reading the body; the call with no data marks its end */
+    PHASE_DRAINING, /* the body went past its limit: the rest is dropped, then 413 */
     PHASE_WAITING, /* suspended for a delay */
     PHASE_DONE,
 };
@@ -40,6 +47,7 @@ struct exchange {
     uint64_t started_us;
     bool refused;          /* an error was queued before the body was read */
     struct stall_entry stall; /* watched for a 408 until the request is complete */
+    unsigned answered_raw;  /* status written by refuse_raw(), for the access log */
     const struct route *route; /* found when the head arrives, NULL for an unknown path */
     char *body;            /* kept for routes with ROUTE_KEEPS_BODY */
     size_t body_capacity;
@@ -53,6 +61,7 @@ static struct {
     struct MHD_Daemon *daemon;
     const struct config *config;
     atomic_long in_flight;
+    struct listener listener; /* address or inherited socket, TLS (listen.h) */
     bool listening;
     bool debug;
 } server;
@@ -78,6 +87,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->request.method = NULL;
     x->reply.owned_body = NULL;
     x->reply.prepared = NULL;
+    x->answered_raw = 0;
     memcpy(x->target, uri, n + 1);
     stall_watch_add(&x->stall, connection);
     atomic_fetch_add(&server.in_flight, 1);
@@ -122,7 +132,10 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         .client = client_address(connection, client, sizeof client),
         .method = method,
         .target = x->target,
-        .status = answered_408 ? 408 : status ? status->http_status : 0,
+        .status = answered_408    ? 408
+                  : x->answered_raw ? x->answered_raw
+                  : status          ? status->http_status
+                                    : 0,
         .bytes = strcmp(method, "HEAD") == 0 ? 0 : x->body_length,
         .duration_ms = (double)(now_us() - x->started_us) / 1000.0,
         .outcome = answered_408                                       ? "stalled"
@@ -189,6 +202,7 @@ static bool check_head(struct exchange *x)
                                       "(--max-header-bytes).", line, config->max_header_bytes),
                     request_printf(r, "请求行有 %zu 字节；本服务器最多接受 %zu 字节（--max-header-bytes）。",
                                    line, config->max_header_bytes));
+        reply->lean = true;
         return false;
     }
     struct head_size size = { .bytes = line };
@@ -199,6 +213,7 @@ static bool check_head(struct exchange *x)
                                       "(--max-header-bytes).", size.bytes + 2, config->max_header_bytes),
                     request_printf(r, "请求头部共 %zu 字节；本服务器最多接受 %zu 字节（--max-header-bytes）。",
                                    size.bytes + 2, config->max_header_bytes));
+        reply->lean = true;
         return false;
     }
     if (size.content_lengths > 1 || (size.content_lengths && size.transfer_encoding)) {
@@ -236,6 +251,42 @@ static bool check_head(struct exchange *x)
 
 /* --- answering ----------------------------------------------------------------------- */
 
+/* Writes bytes to the client behind libmicrohttpd's back: through the connection's TLS session
+ * when there is one (plaintext in a TLS stream would break it), else to the socket. Only the
+ * connection's own thread may call this: a GnuTLS session is not safe in two threads. */
+static bool write_raw(struct MHD_Connection *connection, const char *data, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info)
+        return false;
+    MHD_socket fd = info->connect_fd; /* copied: the next call reuses the same union */
+    gnutls_session_t tls = NULL;
+    if (server.listener.mhd_flags & MHD_USE_TLS) {
+        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (!info || !info->tls_session)
+            return false;
+        tls = info->tls_session;
+    }
+    size_t sent = 0;
+    for (unsigned waits = 0; sent < size;) {
+        ssize_t w = tls ? gnutls_record_send(tls, data + sent, size - sent)
+                        : send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+        if (w > 0) {
+            sent += (size_t)w;
+            continue;
+        }
+        /* GnuTLS wants the same call repeated after E_AGAIN: sent is unchanged, so it is. */
+        bool again = tls ? w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED
+                         : w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+        /* The socket is non-blocking; an empty send buffer makes waiting rare and short. */
+        struct pollfd wait = { .fd = fd, .events = POLLOUT };
+        if (!again || ++waits > 5 || poll(&wait, 1, 1000) <= 0)
+            return false;
+    }
+    return true;
+}
+
 /* Writes an interim 1xx response straight to the socket (MHD-NOTES §1: libmicrohttpd has no
  * API for them). Safe because MHD writes nothing for this request until a response is queued
  * and the previous response on the connection is complete. */
@@ -258,25 +309,40 @@ static bool send_interim(struct exchange *x)
     if (n < 0 || (size_t)n + 3 > sizeof head)
         return false;
     n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(r->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!info)
-        return false;
-    size_t sent = 0;
-    while (sent < (size_t)n) {
-        ssize_t w = send(info->connect_fd, head + sent, (size_t)n - sent, MSG_NOSIGNAL);
-        if (w > 0) {
-            sent += (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return false;
-        /* The socket is non-blocking; an empty send buffer makes this rare and short. */
-        struct pollfd wait = { .fd = info->connect_fd, .events = POLLOUT };
-        if (poll(&wait, 1, 1000) <= 0)
-            return false;
-    }
-    return true;
+    return write_raw(r->connection, head, (size_t)n);
+}
+
+/* Answers a refused head (414, 431) by writing the response to the socket and closing.
+ * libmicrohttpd would build the response in the connection's memory pool, which a head near
+ * the pool's size has nearly filled: it then closes without a word ("failed to create response
+ * header"). Written here, the answer needs no pool memory at all. */
+static enum MHD_Result refuse_raw(struct exchange *x)
+{
+    struct request *r = &x->request;
+    struct strbuf body = { 0 };
+    render_explanation(&body, r->format, r->languages, &x->reply);
+    struct strbuf head = { 0 };
+    char date[40];
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    const struct catalog_entry *entry = catalog_find(x->reply.status, 0);
+    strbuf_printf(&head,
+                  "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\nServer: statusd/" STATUSD_VERSION
+                  "\r\nContent-Type: %s\r\nCache-Control: no-store\r\n"
+                  "Access-Control-Allow-Origin: *\r\nContent-Length: %zu\r\n\r\n",
+                  x->reply.status, entry ? entry->reason : "Error", date,
+                  format_content_types[r->format], body.length);
+    bool head_only = r->method_id == METHOD_HEAD;
+    if (!strbuf_failed(&head) && !strbuf_failed(&body) &&
+        write_raw(r->connection, head.data, head.length) &&
+        (head_only || write_raw(r->connection, body.data, body.length)))
+        x->body_length = head_only ? 0 : body.length;
+    strbuf_free(&head);
+    strbuf_free(&body);
+    x->answered_raw = x->reply.status;
+    return MHD_NO; /* libmicrohttpd closes the connection */
 }
 
 /* Appends a piece of the body for routes that read it; false when out of memory. */
@@ -310,17 +376,28 @@ static enum MHD_Result queue_reply(struct exchange *x)
         x->body_length = 0;
     enum MHD_Result queued;
     if (reply->digest_fail && !reply->shared)
-        /* The call adds the Digest challenge (with a nonce only it can make) to the response
-         * it is given, so it must get this request's own, never a shared one (MHD-NOTES §5). */
-        queued = MHD_queue_auth_fail_response2(
-            x->request.connection, reply->digest_challenge.realm, reply->digest_challenge.opaque,
-            response, reply->digest_challenge.stale ? MHD_YES : MHD_NO,
-            (enum MHD_DigestAuthAlgorithm)reply->digest_challenge.algorithm);
+        /* libmicrohttpd adds the Digest challenge (with a nonce only it can make) to the
+         * response while queueing it, so it must be this request's own (MHD-NOTES §5). */
+        queued = auth_queue_digest_challenge(x->request.connection, reply, response);
     else
         queued = MHD_queue_response(x->request.connection, reply->status, response);
     if (!reply->shared)
         MHD_destroy_response(response);
     return queued;
+}
+
+/* The name of the query parameter (or "path") in which position lies, in the arena. */
+static const char *parameter_at(struct request *r, const char *target, const char *position)
+{
+    const char *query = strchr(target, '?');
+    if (!query || position < query)
+        return "path";
+    const char *start = position;
+    while (start > query + 1 && start[-1] != '&')
+        start--;
+    size_t length = strcspn(start, "=&");
+    const char *name = request_printf(r, "%.*s", (int)(length > 64 ? 64 : length), start);
+    return name ? name : "?";
 }
 
 /* Sends what was decided, once any delay is over. */
@@ -338,6 +415,14 @@ static enum MHD_Result answer(struct exchange *x)
 static bool read_common_parameters(struct exchange *x)
 {
     struct request *r = &x->request;
+    /* libmicrohttpd decodes the path and parameters and stops at a decoded NUL, so
+     * "location=/a%00b" would silently become "/a": refuse instead of guessing. */
+    const char *nul = strstr(x->target, "%00");
+    if (nul) {
+        reply_bad_parameter(&x->reply, r, parameter_at(r, x->target, nul),
+                            "values without a NUL byte (%00)", "不含 NUL 字节（%00）的值");
+        return false;
+    }
     const char *format = request_query(r, "format");
     const char *lang = request_query(r, "lang");
     r->format = negotiate_format(request_header(r, MHD_HTTP_HEADER_ACCEPT));
@@ -380,11 +465,17 @@ static enum MHD_Result dispatch(struct exchange *x)
         x->phase = PHASE_WAITING;
         MHD_suspend_connection(x->request.connection);
         /* Scheduled after suspending, so the resume can never come first. */
-        if (!timer_resume_at(x->request.connection, now_ms() + delay_ms))
+        if (!timer_resume_at(x->request.connection, now_us() + delay_ms * 1000))
             MHD_resume_connection(x->request.connection);
         return MHD_YES;
     }
     return answer(x);
+}
+
+/* The most body bytes this request may send: its route's tighter limit, or --max-body. */
+static uint64_t body_limit(const struct exchange *x)
+{
+    return x->request.body_limit ? x->request.body_limit : server.config->max_body;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -424,6 +515,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             x->phase = PHASE_DONE;
             if (!stall_watch_remove(&x->stall))
                 return MHD_NO;
+            if (x->reply.lean)
+                return refuse_raw(x);
             return queue_reply(x);
         }
         stall_watch_progress(&x->stall);
@@ -435,9 +528,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             x->request.body_bytes += size;
             stall_watch_progress(&x->stall);
             *upload_data_size = 0;
-            uint64_t limit = x->request.body_limit ? x->request.body_limit
-                                                   : server.config->max_body;
-            if (x->request.body_bytes > limit) {
+            if (x->request.body_bytes > body_limit(x)) {
                 reply_error(&x->reply, &x->request, 413,
                             x->request.body_limit
                                 ? "The body grew past this URL's limit (?max=) while it was "
@@ -445,17 +536,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                 : "The body grew past --max-body while it was being read.",
                             x->request.body_limit ? "读取过程中消息体超过了此 URL 的上限（?max=）。"
                                                   : "读取过程中消息体超过了 --max-body。");
-                x->phase = PHASE_DONE;
-                if (!stall_watch_remove(&x->stall))
-                    return MHD_NO;
-                return queue_reply(x);
+                /* libmicrohttpd 0.9.75 refuses a response queued mid-body (MHD_queue_response
+                 * returns MHD_NO and the client would get nothing): the rest is read and
+                 * dropped, and the 413 (with Connection: close) goes out at its end. */
+                x->phase = PHASE_DRAINING;
             }
+            if (x->phase == PHASE_DRAINING)
+                return MHD_YES;
             if (x->route && (x->route->flags & ROUTE_KEEPS_BODY) &&
                 !keep_body(x, upload_data, size))
                 return MHD_NO; /* out of memory: drop this connection, not the server */
             return MHD_YES;
         }
         return dispatch(x);
+    case PHASE_DRAINING:
+        if (*upload_data_size) {
+            x->request.body_bytes += *upload_data_size;
+            stall_watch_progress(&x->stall);
+            *upload_data_size = 0;
+            /* A client that sends another --max-body after the limit is not stopping. */
+            return x->request.body_bytes - body_limit(x) > server.config->max_body ? MHD_NO
+                                                                                   : MHD_YES;
+        }
+        x->phase = PHASE_DONE;
+        if (!stall_watch_remove(&x->stall))
+            return MHD_NO;
+        return queue_reply(x);
     case PHASE_WAITING:
         return answer(x);
     case PHASE_DONE:
@@ -483,29 +589,25 @@ bool server_start(const struct config *config)
     server.config = config;
     const char *debug = getenv("STATUSD_DEBUG");
     server.debug = debug && strcmp(debug, "1") == 0;
-    char port_text[8];
-    snprintf(port_text, sizeof port_text, "%u", config->port);
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *address;
-    int error = getaddrinfo(config->host, port_text, &hints, &address);
-    if (error) {
-        fprintf(stderr, "statusd: cannot use --host %s: %s\n", config->host, gai_strerror(error));
+    /* --host/--port or systemd's socket, dual stack for "::", TLS: decided in listen.c. */
+    if (!listener_prepare(&server.listener, config))
         return false;
-    }
+    /* The timer thread cannot write a 408 into a TLS stream (stall_watch.c). */
+    stall_watch_use_tls(server.listener.mhd_flags & MHD_USE_TLS);
     /* Digest nonces are derived from this; without it they would be predictable. */
     static unsigned char nonce_seed[32];
     if (getrandom(nonce_seed, sizeof nonce_seed, 0) != (ssize_t)sizeof nonce_seed) {
         fprintf(stderr, "statusd: cannot read random bytes for digest nonces\n");
-        freeaddrinfo(address);
+        listener_free(&server.listener);
         return false;
     }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (address->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_TURBO |
+                     server.listener.mhd_flags;
     server.daemon = MHD_start_daemon(
-        flags, (uint16_t)config->port, NULL, NULL, on_request, NULL,
+        flags, server.listener.mhd_port, NULL, NULL, on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, address->ai_addr,
+        MHD_OPTION_ARRAY, server.listener.options, /* address or socket, TLS */
         MHD_OPTION_THREAD_POOL_SIZE, config->threads,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
         /* One second past --timeout: the stall watch answers 408 first (stall_watch.h). */
@@ -517,22 +619,20 @@ bool server_start(const struct config *config)
         /* The default of 4 makes concurrent digest clients evict each other's nonces. */
         MHD_OPTION_NONCE_NC_SIZE, 4096U,
         MHD_OPTION_END);
-    char host[INET6_ADDRSTRLEN] = "";
-    if (address->ai_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)address->ai_addr)->sin6_addr, host, sizeof host);
-    else
-        inet_ntop(AF_INET, &((struct sockaddr_in *)address->ai_addr)->sin_addr, host, sizeof host);
-    bool ipv6 = address->ai_family == AF_INET6;
-    freeaddrinfo(address);
     if (!server.daemon) {
-        fprintf(stderr, "statusd: cannot listen on %s port %u (in use, or not permitted?)\n",
-                config->host, config->port);
+        if (server.listener.inherited_fd >= 0)
+            fprintf(stderr, "statusd: cannot serve the socket systemd passed (LISTEN_FDS)\n");
+        else
+            fprintf(stderr, "statusd: cannot listen on %s port %u (in use, not permitted, or a "
+                            "TLS key that does not fit?)\n", config->host, config->port);
+        listener_free(&server.listener);
         return false;
     }
+    /* Read back: with --port 0 or systemd's socket the port was chosen elsewhere. */
     const union MHD_DaemonInfo *bound =
         MHD_get_daemon_info(server.daemon, MHD_DAEMON_INFO_BIND_PORT);
-    printf("statusd listening on http://%s%s%s:%u\n", ipv6 ? "[" : "", host, ipv6 ? "]" : "",
-           bound ? bound->port : config->port);
+    printf("statusd listening on %s://%s:%u\n", listener_scheme(&server.listener),
+           server.listener.host_text, bound ? bound->port : config->port);
     fflush(stdout);
     server.listening = true;
     return true;
@@ -545,10 +645,15 @@ void server_stop(void)
     /* 1. Stop accepting. shutdown() makes new clients get "connection refused" at once
      *    instead of waiting in the kernel backlog (MHD-NOTES §7). */
     MHD_socket listener = MHD_quiesce_daemon(server.daemon);
-    if (listener != MHD_INVALID_SOCKET)
+    /* Not for systemd's socket: systemd keeps it, and its backlog, for the next start, and
+     * shutdown() would stop it listening for good. Closing our copy is enough. */
+    if (listener != MHD_INVALID_SOCKET && server.listener.inherited_fd < 0)
         shutdown(listener, SHUT_RDWR);
     /* 2. Delayed requests are answered now rather than dropped. */
     timer_expire_all();
+    /* WebSocket sessions close now (1001): an upgraded connection still open would keep
+     * in_flight up below, and MHD_stop_daemon may crash on it (websocket.h). */
+    websocket_shutdown();
     /* 3. Let in-flight requests finish, within a bound. */
     uint64_t deadline = now_ms() + SHUTDOWN_GRACE_MS;
     while (atomic_load(&server.in_flight) > 0 && now_ms() < deadline)
@@ -556,5 +661,6 @@ void server_stop(void)
     MHD_stop_daemon(server.daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
+    listener_free(&server.listener);
     server.daemon = NULL;
 }

@@ -17,6 +17,7 @@ static struct {
     uint64_t timeout_ms;
     char *body; /* the explanation of 408, rendered once */
     size_t body_length;
+    bool tls; /* close stalled requests without a 408 (stall_watch.h) */
 } watch = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 bool stall_watch_init(unsigned timeout_s)
@@ -38,6 +39,13 @@ void stall_watch_free(void)
 {
     free(watch.body);
     watch.body = NULL;
+}
+
+void stall_watch_use_tls(bool tls)
+{
+    pthread_mutex_lock(&watch.lock); /* the timer thread may already be ticking */
+    watch.tls = tls;
+    pthread_mutex_unlock(&watch.lock);
 }
 
 void stall_watch_add(struct stall_entry *entry, struct MHD_Connection *connection)
@@ -90,6 +98,12 @@ static void send_408(struct stall_entry *entry)
         MHD_get_connection_info(entry->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!info)
         return;
+    if (watch.tls) {
+        /* Plaintext would corrupt the TLS stream and the session is not ours to use from
+         * this thread (stall_watch.h); the client sees the connection close. */
+        shutdown(info->connect_fd, SHUT_RDWR);
+        return;
+    }
     char date[64];
     time_t now = time(NULL);
     struct tm utc;

@@ -31,6 +31,11 @@ void stall_watch_progress(struct stall_entry *entry);
  * sent, in which case the caller must not answer and should close the connection. */
 bool stall_watch_remove(struct stall_entry *entry);
 
+/* Over TLS a stalled request gets no 408, only a closed connection: the 408 would have to go
+ * through the connection's GnuTLS session from the timer thread while libmicrohttpd's thread
+ * may be using it, and a GnuTLS session must not be used from two threads at once. */
+void stall_watch_use_tls(bool tls);
+
 /* Sends the 408 to every request stalled for the timeout; called by the timer thread. */
 void stall_watch_tick(void);
 

@@ -5,6 +5,7 @@
 #include "response.h"
 #include "routes.h"
 #include "status_cache.h"
+#include "websocket.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -212,10 +213,16 @@ static bool explain_interim(struct request *request, struct reply *reply, unsign
     return true;
 }
 
-/* 101 without a protocol switch: 426 says how to ask (SPEC §3). */
+/* 101 (SPEC §3): a WebSocket handshake switches; without Upgrade, 426 says how to ask. */
 static void explain_switch(struct request *request, struct reply *reply)
 {
     const char *upgrade = request_header(request, "Upgrade");
+    /* Upgrade: websocket switches for real: websocket.c checks the rest of the handshake and
+     * answers 101, or the refusal RFC 6455 §4.2 prescribes (400, 426 + version, 503). */
+    if (websocket_upgrade_requested(upgrade)) {
+        websocket_handshake(request, reply);
+        return;
+    }
     if (upgrade && strcasecmp(upgrade, "websocket") != 0) {
         reply_error(reply, request, 400,
                     request_printf(request, "statusd switches only to websocket, not to '%s'.",
@@ -249,6 +256,8 @@ static void build_reply(struct request *request, struct reply *reply,
     unsigned code = choice->code;
     if (code == 101) {
         explain_switch(request, reply);
+        if (reply->upgrade_handler)
+            return; /* the switch carries the handshake's headers only, no parameters */
     } else if (code < 200) {
         if (!explain_interim(request, reply, code, choice->sub))
             return;

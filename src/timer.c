@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define TICK_MS 250
+#define TICK_US 250000
 
 struct wake {
     uint64_t deadline;
@@ -64,19 +64,19 @@ static struct wake heap_pop(void)
     return top;
 }
 
-static struct timespec deadline_to_timespec(uint64_t deadline)
+static struct timespec deadline_to_timespec(uint64_t deadline_us)
 {
-    return (struct timespec){ .tv_sec = (time_t)(deadline / 1000),
-                              .tv_nsec = (long)(deadline % 1000) * 1000000 };
+    return (struct timespec){ .tv_sec = (time_t)(deadline_us / 1000000),
+                              .tv_nsec = (long)(deadline_us % 1000000) * 1000 };
 }
 
 static void *timer_main(void *unused)
 {
     (void)unused;
-    uint64_t next_tick = now_ms() + TICK_MS;
+    uint64_t next_tick = now_us() + TICK_US;
     pthread_mutex_lock(&timer.lock);
     while (timer.running || timer.count) {
-        uint64_t now = now_ms();
+        uint64_t now = now_us();
         /* Resume outside the lock: MHD_resume_connection takes MHD's own locks. */
         while (timer.count && (timer.expire_all || timer.heap[0].deadline <= now)) {
             struct wake w = heap_pop();
@@ -85,7 +85,7 @@ static void *timer_main(void *unused)
             pthread_mutex_lock(&timer.lock);
         }
         if (now >= next_tick) {
-            next_tick = now + TICK_MS;
+            next_tick = now + TICK_US;
             if (timer.tick) {
                 pthread_mutex_unlock(&timer.lock);
                 timer.tick();
@@ -135,7 +135,7 @@ void timer_stop(void)
     timer.count = timer.capacity = 0;
 }
 
-bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline)
+bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline_us)
 {
     pthread_mutex_lock(&timer.lock);
     if (timer.count == timer.capacity) {
@@ -148,7 +148,7 @@ bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline)
         timer.heap = grown;
         timer.capacity = capacity;
     }
-    heap_push((struct wake){ deadline, connection });
+    heap_push((struct wake){ deadline_us, connection });
     /* Only a new earliest deadline needs the thread to recompute its sleep. */
     if (timer.heap[0].connection == connection)
         pthread_cond_signal(&timer.changed);

@@ -17,9 +17,10 @@ bool timer_start(void (*tick)(void));
 /* Resumes every waiting connection and joins the thread. */
 void timer_stop(void);
 
-/* Resumes connection, which the caller has just suspended, at deadline (now_ms() time).
- * False if out of memory: the caller resumes it at once instead. */
-bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline);
+/* Resumes connection, which the caller has just suspended, at deadline (now_us() time:
+ * microseconds, so a delay is never cut short by rounding). False if out of memory: the
+ * caller resumes it at once instead. */
+bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline_us);
 
 /* Shutdown: every wait, pending or future, ends now. */
 void timer_expire_all(void);

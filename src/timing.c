@@ -30,9 +30,9 @@ void timing_delay(struct request *request, struct reply *reply)
 /* One trickled body: byte i is due at start + i * interval. */
 struct drip {
     struct MHD_Connection *connection;
-    uint64_t start_ms;
+    uint64_t start_us;
     uint64_t bytes;
-    uint64_t duration_ms;
+    uint64_t duration_us;
 };
 
 static ssize_t read_drip(void *cls, uint64_t position, char *buffer, size_t max)
@@ -40,19 +40,19 @@ static ssize_t read_drip(void *cls, uint64_t position, char *buffer, size_t max)
     struct drip *d = cls;
     if (position >= d->bytes)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    uint64_t now = now_ms();
-    if (d->start_ms == 0) /* the clock starts with the first byte asked for, after any delay */
-        d->start_ms = now;
+    uint64_t now = now_us();
+    if (d->start_us == 0) /* the clock starts with the first byte asked for, after any delay */
+        d->start_us = now;
     /* Byte i is due at (i + 1) * duration / bytes, so the last one lands at `duration`. */
-    uint64_t elapsed = now - d->start_ms;
-    uint64_t due = d->duration_ms ? (elapsed * d->bytes) / d->duration_ms : d->bytes;
+    uint64_t elapsed = now - d->start_us;
+    uint64_t due = d->duration_us ? (elapsed * d->bytes) / d->duration_us : d->bytes;
     if (due > d->bytes || timer_shutting_down())
         due = d->bytes;
     if (due <= position) {
         /* Nothing due yet: returning 0 without suspending would spin (MHD-NOTES §4). */
-        uint64_t next_ms = d->start_ms + ((position + 1) * d->duration_ms + d->bytes - 1) / d->bytes;
+        uint64_t next_us = d->start_us + ((position + 1) * d->duration_us + d->bytes - 1) / d->bytes;
         MHD_suspend_connection(d->connection);
-        if (!timer_resume_at(d->connection, next_ms > now ? next_ms : now))
+        if (!timer_resume_at(d->connection, next_us > now ? next_us : now))
             MHD_resume_connection(d->connection);
         return 0;
     }
@@ -90,7 +90,7 @@ void timing_drip(struct request *request, struct reply *reply)
         reply_error(reply, request, 500, "Out of memory.", "内存不足。");
         return;
     }
-    *d = (struct drip){ request->connection, 0, bytes, duration_ms };
+    *d = (struct drip){ request->connection, 0, bytes, duration_ms * 1000 };
     reply_explain(reply, request, (unsigned)code, 0);
     reply->prepared = MHD_create_response_from_callback(bytes, 1024, read_drip, d, free);
     if (!reply->prepared) {

@@ -39,10 +39,9 @@ enum ws_parse_result ws_frame_parse(const uint8_t *data, size_t length, bool req
     bool masked = (data[1] & 0x80) != 0;
     size_t extended = length7 == 126 ? 2 : length7 == 127 ? 8 : 0;
     size_t header_length = 2 + extended + (masked ? 4 : 0);
-    if (length < header_length) {
-        *needed = header_length;
-        return WS_PARSE_NEED_MORE;
-    }
+    *needed = header_length;
+    if (length < 2 + extended)
+        return WS_PARSE_NEED_MORE; /* the length is judged before the mask arrives */
     uint64_t payload_length = length7;
     if (extended) {
         payload_length = 0;
@@ -64,6 +63,8 @@ enum ws_parse_result ws_frame_parse(const uint8_t *data, size_t length, bool req
         *close_code = WS_CLOSE_TOO_BIG; /* cannot even be addressed on this machine */
         return WS_PARSE_ERROR;
     }
+    if (length < header_length)
+        return WS_PARSE_NEED_MORE;
     if (length - header_length < payload_length) {
         *needed = header_length + (size_t)payload_length;
         return WS_PARSE_NEED_MORE;

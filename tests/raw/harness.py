@@ -158,10 +158,11 @@ class StatusdServer:
         if self.process.poll() is None:
             self.send_sigterm()
         code = self.wait_exit()
+        stderr = self.stderr_text()
         self._close_files()
         if code != 0:
             raise ServerError("statusd exited with %s after SIGTERM (expected 0); stderr: %s"
-                              % (code, self.stderr_text()))
+                              % (code, stderr))
 
     def kill(self):
         """Ends the process without the exit-code check (used when a test already failed)."""
@@ -171,7 +172,6 @@ class StatusdServer:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        self._close_files()
 
     def _close_files(self):
         if self._drain_thread is not None:
@@ -190,6 +190,7 @@ class StatusdServer:
             self.stop()
         else:
             self.kill()
+            self._close_files()
         return False
 
 
@@ -433,9 +434,9 @@ def exchange(port, data, method="GET", timeout=SOCKET_TIMEOUT):
 
 
 def try_exchange(port, data, timeout=SOCKET_TIMEOUT):
-    """Sends bytes, then returns ("response", Response) if a full response comes back,
-    ("closed", bytes) if the server closes without one. A server that neither answers nor
-    closes within `timeout` raises socket.timeout (the test then fails)."""
+    """Sends bytes and classifies what happens within `timeout`:
+    ("response", Response) for a complete response, ("closed", bytes) when the server closes
+    without one, ("timeout", bytes) when it does neither (a hang)."""
     with RawConnection(port, timeout=timeout) as c:
         try:
             c.send(data)
@@ -446,6 +447,8 @@ def try_exchange(port, data, timeout=SOCKET_TIMEOUT):
             return "response", final
         except ConnectionClosed as e:
             return "closed", e.received
+        except (socket.timeout, TimeoutError):
+            return "timeout", c.buf
 
 
 def health_ok(port):

@@ -6,16 +6,14 @@ server that neither answers nor closes fails a test instead of hanging it.
 
 import json
 import os
-import socket
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (ConnectionClosed, RawConnection, StatusdServer, exchange,  # noqa: E402
-                     health_ok, source_root, try_exchange)
+from harness import (RawConnection, StatusdServer, exchange, health_ok,  # noqa: E402
+                     source_root, try_exchange)
 
 SERVER = None
 CRLF = b"\r\n"
@@ -70,6 +68,8 @@ class WireTest(unittest.TestCase):
         """The server answers `data` with a status in `allowed`, or closes the connection,
         within the socket timeout (a hang raises socket.timeout). Then /health still works."""
         kind, result = try_exchange(self.port, data)
+        self.assertNotEqual(kind, "timeout", "%r: neither answered nor closed within %.0f s"
+                            % (data[:60], harness.SOCKET_TIMEOUT))
         if kind == "response":
             self.assertIn(result.status, allowed, "%r answered %r" % (data[:60], result))
         self.assertHealthy()
@@ -322,9 +322,12 @@ class Smuggling(WireTest):
 class Limits(WireTest):
     def check_limit(self, data, expected):
         kind, r = try_exchange(self.port, data)
-        self.assertEqual(kind, "response",
-                         "expected %d, the server closed without a response (got %r)"
-                         % (expected, r[:80] if isinstance(r, bytes) else r))
+        if kind == "timeout":
+            self.fail("expected %d; the server neither answered nor closed within %.0f s"
+                      " (head of %d bytes)" % (expected, harness.SOCKET_TIMEOUT, len(data)))
+        if kind == "closed":
+            self.fail("expected %d; the server closed without a response (head of %d bytes,"
+                      " got %r)" % (expected, len(data), r[:80]))
         self.assertEqual(r.status, expected, r)
         self.assertEqual(int(r.header("Content-Length")), len(r.body))
         self.assertHealthy()
@@ -339,6 +342,21 @@ class Limits(WireTest):
         lines = b"".join(b"X-H%03d: " % i + b"v" * (100 - 8 - 2) + CRLF for i in range(200))
         self.assertEqual(len(lines), 200 * 100)
         self.check_limit(get("/health", extra=lines), 431)
+
+    # The same limits across sizes: nothing between "over the limit" and "far over it" may be
+    # dropped without an answer or given the other code.
+    OVER_LIMIT_SIZES = (16500, 17000, 18000, 19000, 19500, 19800, 20000, 20200, 20420, 21000,
+                        24000, 32768, 65536)
+
+    def test_oversized_request_line_is_414_at_every_size(self):
+        for size in self.OVER_LIMIT_SIZES:
+            with self.subTest(url_bytes=size):
+                self.check_limit(get("/status/200?pad=" + "a" * (size - 16)), 414)
+
+    def test_oversized_header_is_431_at_every_size(self):
+        for size in self.OVER_LIMIT_SIZES:
+            with self.subTest(header_value_bytes=size):
+                self.check_limit(get("/health", extra=b"X-Big: " + b"a" * size + CRLF), 431)
 
     def test_url_just_under_the_limit_is_served(self):
         target = "/status/200?pad=" + "a" * 16000
@@ -376,24 +394,46 @@ class Malformed(WireTest):
 # --- slow clients (own server with --timeout 2) --------------------------------------------
 
 class SlowClient(unittest.TestCase):
+    TIMEOUT_S = 2
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = StatusdServer("--timeout", str(cls.TIMEOUT_S)).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def stall(self, data):
+        """Sends `data`, stalls, and returns (bytes received, seconds until the close)."""
+        slow = RawConnection(self.server.port, timeout=8)
+        self.addCleanup(slow.close)
+        slow.send(data)
+        started = time.monotonic()
+        # Meanwhile another client is served promptly.
+        self.assertEqual(health_ok(self.server.port), 200)
+        self.assertLess(time.monotonic() - started, 1.0, "/health slowed by a stalled client")
+        received = slow.read_until_close(timeout=7)
+        elapsed = time.monotonic() - started
+        self.assertTrue(slow.eof, "the stalled connection was not closed")
+        self.assertLess(elapsed, 5.5, "closed only after %.1f s" % elapsed)
+        self.assertGreater(elapsed, self.TIMEOUT_S - 1.0,
+                           "closed before the %d s timeout (%.1f s)" % (self.TIMEOUT_S, elapsed))
+        self.assertEqual(health_ok(self.server.port), 200)
+        return received, elapsed
+
     def test_stalled_request_line_is_closed_by_timeout_others_served(self):
-        with StatusdServer("--timeout", "2") as server:
-            slow = RawConnection(server.port, timeout=8)
-            self.addCleanup(slow.close)
-            slow.send(b"GET /status/2")  # half a request line, then nothing
-            started = time.monotonic()
-            # Meanwhile another client is served promptly.
-            t = time.monotonic()
-            self.assertEqual(health_ok(server.port), 200)
-            self.assertLess(time.monotonic() - t, 1.0, "/health slowed by a stalled client")
-            received = slow.read_until_close(timeout=7)
-            elapsed = time.monotonic() - started
-            self.assertTrue(slow.eof, "the stalled connection was not closed")
-            self.assertLess(elapsed, 5.5, "closed only after %.1f s" % elapsed)
-            self.assertGreater(elapsed, 1.0, "closed before the 2 s timeout (%.1f s)" % elapsed)
-            if received:  # SPEC §8: a 408 where the server can still write
-                self.assertTrue(received.startswith(b"HTTP/1.1 408 "), received[:60])
-            self.assertEqual(health_ok(server.port), 200)
+        received, _ = self.stall(b"GET /status/2")  # half a request line, then nothing
+        if received:  # SPEC §8: a 408 where the server can still write, else a close
+            self.assertTrue(received.startswith(b"HTTP/1.1 408 "), received[:60])
+
+    def test_stalled_body_gets_408_then_close(self):
+        # SPEC §8: "A client that stalls mid-request past --timeout gets 408 where the server
+        # can still write" -- here it can: the head is complete and the socket is writable.
+        received, _ = self.stall(b"POST /status/200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                 b"Content-Length: 10\r\n\r\nabc")
+        self.assertTrue(received.startswith(b"HTTP/1.1 408 "),
+                        "expected a 408 before the close, got %r" % received[:60])
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* One request and the response it is filling in. */
 struct transfer {
@@ -20,7 +21,6 @@ struct transfer {
 struct http_async {
     CURLM *multi;
     struct transfer *transfer;
-    bool done;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -111,6 +111,11 @@ static struct transfer *transfer_new(const struct server *server, const char *me
     struct transfer *t = checked(calloc(1, sizeof *t));
     t->response = checked(calloc(1, sizeof *t->response));
     t->response->content_length = -1;
+    /* Until the transfer reports otherwise, e.g. when a deadline cuts it off. */
+    t->response->result = CURLE_OPERATION_TIMEDOUT;
+    size_t request_length = strlen(method) + strlen(target) + 2;
+    t->response->request = checked(malloc(request_length));
+    snprintf(t->response->request, request_length, "%s %s", method, target);
     t->response->body = checked(calloc(1, 1));
     t->body_capacity = 1;
     t->easy = checked(curl_easy_init());
@@ -180,21 +185,28 @@ struct http_response *http_request(const struct server *server, const char *meth
     return transfer_end(t, curl_easy_perform(t->easy));
 }
 
+static long long monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Runs the multi until no transfer is left or stop() says so; false on timeout. */
 static bool drive(CURLM *multi, int timeout_ms, bool (*stop)(void *), void *cls)
 {
-    int elapsed = 0;
+    long long deadline = monotonic_ms() + timeout_ms;
     for (;;) {
         int running = 0;
         if (curl_multi_perform(multi, &running) != CURLM_OK)
             return false;
         if (running == 0 || (stop && stop(cls)))
             return true;
-        if (elapsed >= timeout_ms)
+        long long left = deadline - monotonic_ms();
+        if (left <= 0)
             return false;
         int ready;
-        curl_multi_poll(multi, NULL, 0, 50, &ready);
-        elapsed += 50; /* an upper bound: poll returns early when there is work */
+        curl_multi_poll(multi, NULL, 0, left < 100 ? (int)left : 100, &ready);
     }
 }
 
@@ -260,7 +272,6 @@ bool http_async_wait_head(struct http_async *async, int timeout_ms)
 struct http_response *http_async_finish(struct http_async *async)
 {
     struct transfer *t = async->transfer;
-    t->response->result = CURLE_OPERATION_TIMEDOUT;
     drive(async->multi, (HTTP_TIMEOUT_S + 2) * 1000, NULL, NULL);
     harvest(async->multi, &t, 1);
     curl_multi_remove_handle(async->multi, t->easy);
@@ -282,6 +293,7 @@ void http_response_free(struct http_response *response)
     }
     free(response->heads);
     free(response->body);
+    free(response->request);
     free(response);
 }
 
@@ -359,4 +371,20 @@ long http_body_find(const struct http_response *response, const char *text)
 bool http_body_contains(const struct http_response *response, const char *text)
 {
     return http_body_find(response, text) >= 0;
+}
+
+bool http_expect_status(const struct http_response *response, long want)
+{
+    if (response->result != 0) {
+        fprintf(stderr, "%.200s: transfer failed (%s), want status %ld\n", response->request,
+                response->error, want);
+        return false;
+    }
+    if (response->status == want)
+        return true;
+    fprintf(stderr, "%.200s: status %ld, want %ld; body starts:\n%.*s\n", response->request,
+            response->status, want, (int)(response->body_length < 600 ? response->body_length
+                                                                        : 600),
+            response->body);
+    return false;
 }

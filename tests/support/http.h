@@ -33,6 +33,7 @@ struct http_head {
 };
 
 struct http_response {
+    char *request;            /* "GET /status/200", for failure messages */
     int result;               /* CURLcode: 0 unless the transfer failed */
     char error[256];          /* libcurl's message when result != 0 */
     long status;              /* the final status, 0 when none arrived */
@@ -81,6 +82,10 @@ bool http_header_lists(const struct http_response *response, const char *name,
 /* The interim head with status code, or NULL when none arrived. */
 const struct http_head *http_interim(const struct http_response *response, long code);
 const char *http_head_header(const struct http_head *head, const char *name);
+
+/* Whether the transfer succeeded with status want; when not, says why on stderr (the request,
+ * the status or libcurl's error, the start of the body), for assert_true(). */
+bool http_expect_status(const struct http_response *response, long want);
 
 /* Whether the body contains text (byte comparison; the body may hold UTF-8). */
 bool http_body_contains(const struct http_response *response, const char *text);

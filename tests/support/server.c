@@ -108,7 +108,10 @@ struct server *server_start(const char *const *extra_args)
         if (dup2(out[1], STDOUT_FILENO) < 0)
             _exit(127);
         execv(binary, (char *const *)argv);
-        fprintf(stderr, "server_start: cannot run %s: %s\n", binary, strerror(errno));
+        /* Only async-signal-safe calls between fork and exec: the test may have threads. */
+        static const char message[] = "server_start: cannot execute STATUSD_BINARY\n";
+        ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
+        (void)ignored;
         _exit(127);
     }
     close(out[1]);
@@ -119,8 +122,8 @@ struct server *server_start(const char *const *extra_args)
     if (!read_first_line(server->stdout_fd, line, sizeof line,
                          monotonic_ms() + SERVER_START_TIMEOUT_MS) ||
         !parse_announcement(server, line)) {
-        fprintf(stderr, "server_start: %s did not announce its address within %d ms\n", binary,
-                SERVER_START_TIMEOUT_MS);
+        fprintf(stderr, "server_start: %s exited or did not announce its address in %d ms\n",
+                binary, SERVER_START_TIMEOUT_MS);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         close(server->stdout_fd);

@@ -102,6 +102,31 @@ static void parameter_names_are_strict(void **state)
     assert_int_equal(languages_at(LANGUAGES_EN_ZH, 1), LANGUAGE_ZH);
 }
 
+static void quality_of_any_media_type(void **state)
+{
+    (void)state;
+    assert_true(negotiate_quality(NULL, "text/csv") == 1.0);
+    assert_true(negotiate_quality("", "text/csv") == 1.0);
+    assert_true(negotiate_quality("application/json;q=0.1, text/csv;q=0.9", "text/csv") == 0.9);
+    assert_true(negotiate_quality("application/json;q=0.1, text/csv;q=0.9",
+                                  "application/json") == 0.1);
+    assert_true(negotiate_quality("TEXT/CSV", "text/csv") == 1.0);
+    assert_true(negotiate_quality("image/png", "text/csv") == -1.0);
+    assert_true(negotiate_quality("text/csv;q=0", "text/csv") == 0.0);
+}
+
+static void quality_comes_from_the_most_specific_range(void **state)
+{
+    (void)state;
+    const char *accept = "*/*;q=0.1, text/*;q=0.5, text/csv;q=0.8";
+    assert_true(negotiate_quality(accept, "text/csv") == 0.8);
+    assert_true(negotiate_quality(accept, "text/html") == 0.5);
+    assert_true(negotiate_quality(accept, "image/png") == 0.1);
+    /* A refusal of every text type loses to the exact range for text/csv. */
+    assert_true(negotiate_quality("text/*;q=0, text/csv", "text/csv") == 1.0);
+    assert_true(negotiate_quality("text/*;q=0, text/csv", "text/plain") == 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +140,8 @@ int main(void)
         cmocka_unit_test(languages_default_to_chinese_first),
         cmocka_unit_test(english_preference_puts_english_first),
         cmocka_unit_test(parameter_names_are_strict),
+        cmocka_unit_test(quality_of_any_media_type),
+        cmocka_unit_test(quality_comes_from_the_most_specific_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
