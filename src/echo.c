@@ -65,6 +65,8 @@ static bool is_utf8_text(const char *bytes, size_t length)
 static char *text_with_escapes(const char *bytes, size_t length)
 {
     static const char hex[] = "0123456789abcdef";
+    if (length == 0)
+        return strdup(""); /* strbuf_take of an empty buffer is not NUL-terminated */
     struct strbuf out = { 0 };
     const unsigned char *p = (const unsigned char *)bytes;
     for (size_t i = 0; i < length;) {

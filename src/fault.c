@@ -2,9 +2,8 @@
 
 #include "config.h"
 #include "routes.h"
+#include "server.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,23 +23,6 @@ static int connection_fd(struct request *request)
     return info ? info->connect_fd : -1;
 }
 
-static void send_all(int fd, const char *data, size_t length)
-{
-    size_t sent = 0;
-    while (sent < length) {
-        ssize_t n = send(fd, data + sent, length - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return;
-        struct pollfd wait = { .fd = fd, .events = POLLOUT };
-        if (poll(&wait, 1, 1000) <= 0)
-            return;
-    }
-}
-
 enum MHD_Result fault_carry_out(struct request *request, struct reply *reply)
 {
     int fd = connection_fd(request);
@@ -55,7 +37,7 @@ enum MHD_Result fault_carry_out(struct request *request, struct reply *reply)
         break;
     }
     case FAULT_RAW_THEN_CLOSE:
-        send_all(fd, reply->body, reply->body_length);
+        server_write_raw(request->connection, reply->body, reply->body_length);
         shutdown(fd, SHUT_WR);
         break;
     case FAULT_CLOSE:

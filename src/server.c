@@ -254,7 +254,7 @@ static bool check_head(struct exchange *x)
 /* Writes bytes to the client behind libmicrohttpd's back: through the connection's TLS session
  * when there is one (plaintext in a TLS stream would break it), else to the socket. Only the
  * connection's own thread may call this: a GnuTLS session is not safe in two threads. */
-static bool write_raw(struct MHD_Connection *connection, const char *data, size_t size)
+bool server_write_raw(struct MHD_Connection *connection, const char *data, size_t size)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -309,7 +309,7 @@ static bool send_interim(struct exchange *x)
     if (n < 0 || (size_t)n + 3 > sizeof head)
         return false;
     n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
-    return write_raw(r->connection, head, (size_t)n);
+    return server_write_raw(r->connection, head, (size_t)n);
 }
 
 /* Answers a refused head (414, 431) by writing the response to the socket and closing.
@@ -336,8 +336,8 @@ static enum MHD_Result refuse_raw(struct exchange *x)
                   format_content_types[r->format], body.length);
     bool head_only = r->method_id == METHOD_HEAD;
     if (!strbuf_failed(&head) && !strbuf_failed(&body) &&
-        write_raw(r->connection, head.data, head.length) &&
-        (head_only || write_raw(r->connection, body.data, body.length)))
+        server_write_raw(r->connection, head.data, head.length) &&
+        (head_only || server_write_raw(r->connection, body.data, body.length)))
         x->body_length = head_only ? 0 : body.length;
     strbuf_free(&head);
     strbuf_free(&body);
