@@ -27,10 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Room libmicrohttpd needs in a connection's memory pool beyond the request head itself (its
- * own parsing and the response header lines). statusd enforces --max-header-bytes exactly
- * itself (414/431); the pool is only the backstop. */
-#define POOL_HEADROOM 4096
+/* A connection's memory pool holds the request head, one record per header line (some 60
+ * bytes each, so 140 headers of 100 bytes, 14 KB, did not fit in a 20 KB pool) and the
+ * response header lines. statusd enforces --max-header-bytes exactly itself (414/431); the
+ * pool is sized so that any head under that limit fits, and is only the backstop above it.
+ * Pages are touched only as far as a request uses them, so idle connections stay small. */
+#define POOL_SIZE(max_header_bytes) (2 * (max_header_bytes) + 4096)
 #define SHUTDOWN_GRACE_MS 10000
 
 enum phase {
@@ -612,7 +614,7 @@ bool server_start(const struct config *config)
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
         /* One second past --timeout: the stall watch answers 408 first (stall_watch.h). */
         MHD_OPTION_CONNECTION_TIMEOUT, config->timeout_s + 1,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, config->max_header_bytes + POOL_HEADROOM,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_SIZE(config->max_header_bytes),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof nonce_seed, nonce_seed,
