@@ -240,20 +240,9 @@ static json_t *collect(const struct request *request, enum MHD_ValueKind kind,
  * ::ffff:127.0.0.1. */
 static json_t *client_origin(const struct request *request)
 {
-    char text[INET6_ADDRSTRLEN] = "";
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(request->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *address = info ? info->client_addr : NULL;
-    if (address && address->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)address)->sin_addr, text, sizeof text);
-    } else if (address && address->sa_family == AF_INET6) {
-        const struct in6_addr *v6 = &((const struct sockaddr_in6 *)address)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(v6))
-            inet_ntop(AF_INET, &v6->s6_addr[12], text, sizeof text);
-        else
-            inet_ntop(AF_INET6, v6, text, sizeof text);
-    }
-    return text[0] ? json_string(text) : json_null();
+    char text[INET6_ADDRSTRLEN];
+    connection_client_address(request->connection, text, sizeof text);
+    return strcmp(text, "-") != 0 ? json_string(text) : json_null();
 }
 
 /* Whether the request's Content-Type names type (parameters ignored, case-insensitive), or a

@@ -1,5 +1,6 @@
 #include "exchange.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -142,4 +143,24 @@ void reply_bad_parameter(struct reply *reply, struct request *request, const cha
                                     accepted_zh);
     reply_error(reply, request, 400, en ? en : "A parameter is not valid.",
                 zh ? zh : "参数无效。");
+}
+
+const char *connection_client_address(struct MHD_Connection *connection, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, size, "-");
+    if (!info || !info->client_addr)
+        return out;
+    const struct sockaddr *a = info->client_addr;
+    if (a->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, out, (socklen_t)size);
+    } else if (a->sa_family == AF_INET6) {
+        const struct in6_addr *v6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(v6)) /* dual stack: show 127.0.0.1, not ::ffff:127.0.0.1 */
+            inet_ntop(AF_INET, &v6->s6_addr[12], out, (socklen_t)size);
+        else
+            inet_ntop(AF_INET6, v6, out, (socklen_t)size);
+    }
+    return out;
 }

@@ -67,6 +67,9 @@ const char *request_query(const struct request *request, const char *name);
 const char *request_printf(struct request *request, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 bool request_is_http10(const struct request *request);
+/* The client's address as text ("127.0.0.1", "::1"; an IPv4 client of a dual-stack socket
+ * shows as plain IPv4), or "-" when unknown. */
+const char *connection_client_address(struct MHD_Connection *connection, char *out, size_t size);
 
 #define REPLY_MAX_HEADERS 32
 

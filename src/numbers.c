@@ -9,7 +9,7 @@ bool parse_uint(const char *text, uint64_t max, uint64_t *value)
         if (*p < '0' || *p > '9')
             return false;
         unsigned digit = (unsigned)(*p - '0');
-        if (v > (max - digit) / 10)
+        if (digit > max || v > (max - digit) / 10)
             return false;
         v = v * 10 + digit;
     }

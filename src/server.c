@@ -96,26 +96,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     return x;
 }
 
-static const char *client_address(struct MHD_Connection *connection, char *out, size_t size)
-{
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, size, "-");
-    if (!info || !info->client_addr)
-        return out;
-    const struct sockaddr *a = info->client_addr;
-    if (a->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, out, (socklen_t)size);
-    } else if (a->sa_family == AF_INET6) {
-        const struct in6_addr *v6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(v6)) /* dual stack: show 127.0.0.1, not ::ffff:127.0.0.1 */
-            inet_ntop(AF_INET, &v6->s6_addr[12], out, (socklen_t)size);
-        else
-            inet_ntop(AF_INET6, v6, out, (socklen_t)size);
-    }
-    return out;
-}
-
 static void on_completed(void *cls, struct MHD_Connection *connection, void **context,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -131,7 +111,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     char client[INET6_ADDRSTRLEN];
     const char *method = x->request.method ? x->request.method : "-";
     struct access_record record = {
-        .client = client_address(connection, client, sizeof client),
+        .client = connection_client_address(connection, client, sizeof client),
         .method = method,
         .target = x->target,
         .status = answered_408    ? 408

@@ -83,6 +83,7 @@ char *strbuf_take(struct strbuf *b, size_t *length)
         strbuf_free(b);
         return NULL;
     }
+    b->data[b->length] = '\0'; /* also when nothing was ever appended */
     char *data = b->data;
     *length = b->length;
     *b = (struct strbuf){ 0 };

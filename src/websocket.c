@@ -57,6 +57,7 @@ struct session {
     bool stop_seen;
     uint64_t stop_deadline; /* every wait ends by then once shutdown began */
     bool peer_closed;       /* the peer's close frame has arrived */
+    bool can_half_close;    /* the socket is the client's TCP connection itself */
 };
 
 /* --- the handshake (RFC 6455 §4.2) ---------------------------------------------------- */
@@ -482,16 +483,22 @@ static void skip_to_peer_close(struct session *s)
 
 /* Ends the connection so the last frames arrive: after our close frame, wait for the peer's;
  * then half-close and read until the peer closes too, since closing a socket with unread
- * input sends a reset that can destroy the close frame before the peer reads it. */
+ * input sends a reset that can destroy the close frame before the peer reads it. Over TLS,
+ * libmicrohttpd ends the stream itself once the peer's close has come. */
 static void linger(struct session *s)
 {
     uint64_t deadline = now_ms() + LINGER_MS;
+    bool half_closed = false;
     s->input_used = 0;
     for (;;) {
-        if (s->peer_closed) {
-            shutdown(s->socket, SHUT_WR); /* again is harmless */
-            s->input_used = 0;
+        if (s->peer_closed && !half_closed) {
+            if (!s->can_half_close)
+                return;
+            shutdown(s->socket, SHUT_WR);
+            half_closed = true;
         }
+        if (half_closed)
+            s->input_used = 0; /* only drained now */
         ssize_t n = read_some(s);
         if (n == 0 || n == -1)
             return;
@@ -559,6 +566,18 @@ static bool reserve_session(void)
     return true;
 }
 
+/* With TLS, libmicrohttpd hands over one end of a socketpair and does the TLS itself. A
+ * half-close of that end leaves 0.9.75's forwarding stuck: the client's connection was never
+ * closed (seen here). So only a TCP socket gets one. */
+static bool is_tcp(MHD_socket fd)
+{
+    int domain = 0;
+    socklen_t size = sizeof domain;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &size) != 0)
+        return false;
+    return domain == AF_INET || domain == AF_INET6;
+}
+
 static struct session *session_create(MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade,
                                       const char *extra_in, size_t extra_in_size)
 {
@@ -567,6 +586,7 @@ static struct session *session_create(MHD_socket fd, struct MHD_UpgradeResponseH
         return NULL;
     s->socket = fd;
     s->upgrade = upgrade;
+    s->can_half_close = is_tcp(fd);
     s->input_capacity = extra_in_size > INITIAL_INPUT_BYTES ? extra_in_size : INITIAL_INPUT_BYTES;
     s->input = malloc(s->input_capacity);
     if (!s->input) {

@@ -15,6 +15,8 @@ static void integers_parse_strictly(void **state)
     assert_true(parse_uint("18446744073709551615", UINT64_MAX, &v) && v == UINT64_MAX);
     assert_false(parse_uint("18446744073709551616", UINT64_MAX, &v));
     assert_false(parse_uint("11", 10, &v));
+    assert_false(parse_uint("3", 2, &v)); /* a single digit above a small max */
+    assert_true(parse_uint("2", 2, &v) && v == 2);
     const char *bad[] = { "", "-1", "+1", " 1", "1 ", "0x10", "1e3", "1.0" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(parse_uint(bad[i], UINT64_MAX, &v));
