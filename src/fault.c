@@ -15,6 +15,8 @@ static const char bad_chunk[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n
                                 "\r\n\r\nZZ\r\nthis is not a chunk\r\n";
 /* Not HTTP at all: curl reports "unsupported HTTP version" / weird server reply (exit 1 or 8). */
 static const char garbage[] = "\x16\x03\x01 NOT HTTP \x00\xff garbage bytes, 不是 HTTP\r\n\r\n";
+/* Marks a close that waited --max-delay first, for the access log (the bytes are never sent). */
+static const char hang_marker[] = "";
 
 static int connection_fd(struct request *request)
 {
@@ -54,6 +56,12 @@ struct truncated_body {
     size_t length;
 };
 
+static const char truncated_text[] =
+    "This body promised more bytes in Content-Length than it sends. "
+    "这个响应体在 Content-Length 中承诺的字节比实际发送的多。\n";
+/* Initialised at compile time: every thread reads it, none writes it. */
+static struct truncated_body truncated = { truncated_text, sizeof truncated_text - 1 };
+
 static ssize_t read_truncated(void *cls, uint64_t position, char *buffer, size_t max)
 {
     struct truncated_body *t = cls;
@@ -85,24 +93,35 @@ void fault_handle(struct request *request, struct reply *reply)
         /* Suspended connections are not watched for disconnects (MHD-NOTES §4), so the hang
          * lasts until --max-delay; the client's own timeout ends it sooner on its side. */
         reply->fault = FAULT_CLOSE;
+        reply->body = hang_marker;
         reply->delay_ms = request->config->max_delay_ms;
     } else if (strcmp(kind, "truncate") == 0) {
-        static struct truncated_body body = {
-            "This body promised more bytes in Content-Length than it sends. "
-            "这个响应体在 Content-Length 中承诺的字节比实际发送的多。\n",
-            0,
-        };
-        body.length = strlen(body.text); /* same value from every thread */
         reply->status = 200;
-        reply->prepared = MHD_create_response_from_callback(body.length, 4096, read_truncated,
-                                                            &body, NULL);
+        reply->prepared = MHD_create_response_from_callback(truncated.length, 4096, read_truncated,
+                                                            &truncated, NULL);
         reply->content_type = "text/plain; charset=utf-8";
-        reply->body_length = body.length;
+        reply->body = truncated_text; /* not sent (the callback is): names the fault for the log */
+        reply->body_length = truncated.length;
         if (!reply->prepared)
             reply_error(reply, request, 500, "Out of memory.", "内存不足。");
     } else {
         reply_bad_parameter(reply, request, "kind",
                             "reset, close, truncate, bad-chunk, garbage or hang",
                             "reset、close、truncate、bad-chunk、garbage 或 hang");
+    }
+}
+
+const char *fault_outcome(const struct reply *reply)
+{
+    switch (reply->fault) {
+    case FAULT_RESET:
+        return "fault-reset";
+    case FAULT_CLOSE:
+        return reply->body == hang_marker ? "fault-hang" : "fault-close";
+    case FAULT_RAW_THEN_CLOSE:
+        return reply->body == bad_chunk ? "fault-bad-chunk" : "fault-garbage";
+    case FAULT_NONE:
+    default:
+        return reply->body == truncated_text ? "fault-truncate" : NULL;
     }
 }

@@ -9,4 +9,8 @@
  * returns: MHD_NO, so libmicrohttpd drops the connection without a response. */
 enum MHD_Result fault_carry_out(struct request *request, struct reply *reply);
 
+/* The fault a reply from fault_handle() produced ("fault-reset", "fault-truncate", ...), for
+ * the access log's outcome; NULL for any other reply. */
+const char *fault_outcome(const struct reply *reply);
+
 #endif

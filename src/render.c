@@ -22,6 +22,7 @@ struct labels {
     const char *unofficial;
     const char *no_entry;
     const char *interim;
+    const char *more;
 };
 
 static const struct labels labels[LANGUAGE_COUNT] = {
@@ -41,6 +42,7 @@ static const struct labels labels[LANGUAGE_COUNT] = {
         .unofficial = "not registered with IANA",
         .no_entry = "statusd's catalogue has no entry for this code; this is what its class means.",
         .interim = "Sent first as an interim response",
+        .more = "curl examples and a live try-it panel",
     },
     [LANGUAGE_ZH] = {
         .heading = "中文",
@@ -58,6 +60,7 @@ static const struct labels labels[LANGUAGE_COUNT] = {
         .unofficial = "未在 IANA 注册",
         .no_entry = "statusd 的目录中没有这个状态码；以下是它所属类别的含义。",
         .interim = "先作为临时响应发送",
+        .more = "curl 示例与在线试用",
     },
 };
 
@@ -162,110 +165,179 @@ void render_html_open(struct strbuf *out, const char *title, const char *languag
     strbuf_printf(out,
                   "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                  "<meta name=\"color-scheme\" content=\"light dark\">\n"
                   "<title>",
                   language);
     strbuf_append_html(out, title);
     strbuf_append(out, " · statusd</title>\n"
+                       "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
                        "<link rel=\"stylesheet\" href=\"/static/style.css\">\n</head>\n<body>\n"
-                       "<header class=\"bar\"><a href=\"/\">statusd</a></header>\n<main>\n");
+                       "<header class=\"bar\"><a class=\"home\" href=\"/\">statusd</a> "
+                       "<span class=\"tagline\">HTTP 状态码 · HTTP status codes</span></header>\n"
+                       "<main>\n");
 }
 
 void render_html_close(struct strbuf *out)
 {
-    strbuf_append(out, "</main>\n</body>\n</html>\n");
+    strbuf_append(out, "</main>\n<footer class=\"foot\"><a href=\"/\">全部状态码 · every code</a> · "
+                       "<a href=\"/codes.json\">/codes.json</a></footer>\n</body>\n</html>\n");
 }
 
-static void render_html(struct strbuf *out, enum languages languages, const struct reply *reply,
-                        const struct subject *s)
+/* One label per language shown, in their order: "中文 · English". */
+static void html_labels(struct strbuf *out, enum languages languages,
+                        const char *const by_language[LANGUAGE_COUNT])
 {
-    int count = languages_count(languages);
-    char title[160];
-    snprintf(title, sizeof title, "%u %s", s->code, s->reason);
-    render_html_open(out, title, languages_at(languages, 0) == LANGUAGE_ZH ? "zh" : "en");
-    strbuf_printf(out, "<h1><span class=\"code\">%u</span> ", s->code);
-    strbuf_append_html(out, s->reason);
-    strbuf_append(out, "</h1>\n<p class=\"meta\">");
+    for (int i = 0; i < languages_count(languages); i++)
+        strbuf_printf(out, "%s%s", i ? " · " : "", by_language[languages_at(languages, i)]);
+}
+#define LABEL(field)                                                                          \
+    (const char *const[LANGUAGE_COUNT])                                                       \
+    {                                                                                         \
+        [LANGUAGE_ZH] = labels[LANGUAGE_ZH].field, [LANGUAGE_EN] = labels[LANGUAGE_EN].field \
+    }
+
+static const char *language_tag(enum language l)
+{
+    return l == LANGUAGE_ZH ? "zh" : "en";
+}
+
+/* Class, source, registration: one line under the heading. */
+static void html_meta(struct strbuf *out, enum languages languages, const struct reply *reply,
+                      const struct subject *s)
+{
+    strbuf_append(out, "<p class=\"meta\">");
     if (s->class) {
-        strbuf_printf(out, "%s ", s->class->range);
-        strbuf_append_html(out, s->class->text[languages_at(languages, 0)].title);
+        strbuf_printf(out, "<span class=\"range\">%s</span> ", s->class->range);
+        for (int i = 0; i < languages_count(languages); i++) {
+            strbuf_append(out, i ? " · " : "");
+            strbuf_append_html(out, s->class->text[languages_at(languages, i)].title);
+        }
     }
     if (s->entry) {
-        strbuf_append(out, " · <a href=\"");
+        strbuf_append(out, " · <a class=\"source\" href=\"");
         strbuf_append_html(out, s->entry->source_url);
         strbuf_append(out, "\">");
         struct strbuf source = { 0 };
         source_line(&source, s);
         strbuf_append_html(out, source.data ? source.data : "");
         strbuf_free(&source);
-        strbuf_printf(out, "</a> · %s",
-                      s->entry->official ? labels[languages_at(languages, 0)].official
-                                         : labels[languages_at(languages, 0)].unofficial);
+        strbuf_printf(out, "</a> · <span class=\"badge %s\">",
+                      s->entry->official ? "official" : "unofficial");
+        if (s->entry->official)
+            html_labels(out, languages, LABEL(official));
+        else
+            html_labels(out, languages, LABEL(unofficial));
+        strbuf_append(out, "</span>");
     }
-    if (reply->status != s->code)
-        strbuf_printf(out, " · HTTP %u", reply->status);
+    if (reply->status != s->code && !reply->headers_described_only)
+        strbuf_printf(out, " · <span class=\"sent\">HTTP %u</span>", reply->status);
     strbuf_append(out, "</p>\n");
-    for (int i = 0; i < count; i++) {
-        enum language l = languages_at(languages, i);
-        const struct labels *w = &labels[l];
-        const struct catalog_text *t = subject_text(s, l);
-        strbuf_printf(out, "<section lang=\"%s\">\n<h2>", l == LANGUAGE_ZH ? "zh" : "en");
-        strbuf_append_html(out, t->title);
-        strbuf_append(out, "</h2>\n");
-        if (!s->entry)
-            strbuf_printf(out, "<p class=\"note\">%s</p>\n", w->no_entry);
-        if (reply->interim)
-            strbuf_printf(out, "<p>%s: <strong>%u</strong></p>\n", w->interim, reply->interim);
-        strbuf_printf(out, "<p><strong>%s</strong>: ", w->meaning);
-        strbuf_append_html(out, t->meaning);
-        strbuf_append(out, "</p>\n");
-        if (s->entry && s->entry->persistence != PERSISTENCE_NONE)
-            strbuf_printf(out, "<p><strong>%s</strong>: %s</p>\n", w->persistence,
-                          s->entry->persistence == PERSISTENCE_TEMPORARY ? w->temporary
-                                                                         : w->permanent);
-        strbuf_printf(out, "<p><strong>%s</strong>: ", w->advice);
-        strbuf_append_html(out, t->advice);
-        strbuf_append(out, "</p>\n");
-        if (reply->note[l]) {
-            strbuf_printf(out, "<p class=\"note\"><strong>%s</strong>: ", w->note);
-            strbuf_append_html(out, reply->note[l]);
-            strbuf_append(out, "</p>\n");
-        }
-        strbuf_append(out, "</section>\n");
+}
+
+/* One language's explanation: meaning, permanence, advice and this response's note. */
+static void html_language(struct strbuf *out, enum language l, const struct reply *reply,
+                          const struct subject *s)
+{
+    const struct labels *w = &labels[l];
+    const struct catalog_text *t = subject_text(s, l);
+    strbuf_printf(out, "<section class=\"language\" lang=\"%s\">\n<h2>", language_tag(l));
+    strbuf_append_html(out, t->title);
+    strbuf_append(out, "</h2>\n");
+    if (!s->entry)
+        strbuf_printf(out, "<p class=\"note\">%s</p>\n", w->no_entry);
+    strbuf_append(out, "<dl>\n");
+    if (reply->interim)
+        strbuf_printf(out, "<dt>%s</dt><dd><strong>%u</strong></dd>\n", w->interim, reply->interim);
+    strbuf_printf(out, "<dt>%s</dt><dd>", w->meaning);
+    strbuf_append_html(out, t->meaning);
+    strbuf_append(out, "</dd>\n");
+    if (s->entry && s->entry->persistence != PERSISTENCE_NONE)
+        strbuf_printf(out, "<dt>%s</dt><dd>%s</dd>\n", w->persistence,
+                      s->entry->persistence == PERSISTENCE_TEMPORARY ? w->temporary
+                                                                     : w->permanent);
+    strbuf_printf(out, "<dt>%s</dt><dd>", w->advice);
+    strbuf_append_html(out, t->advice);
+    strbuf_append(out, "</dd>\n");
+    if (reply->note[l]) {
+        strbuf_printf(out, "<dt>%s</dt><dd class=\"note\">", w->note);
+        strbuf_append_html(out, reply->note[l]);
+        strbuf_append(out, "</dd>\n");
     }
-    if (reply->header_count) {
-        strbuf_append(out, "<h2>");
-        for (int i = 0; i < count; i++)
-            strbuf_printf(out, "%s%s", i ? " · " : "", labels[languages_at(languages, i)].headers);
-        strbuf_append(out, "</h2>\n<table class=\"headers\">\n");
-        for (size_t h = 0; h < reply->header_count; h++) {
-            strbuf_append(out, "<tr><th><code>");
-            strbuf_append_html(out, reply->headers[h].name);
-            strbuf_append(out, "</code></th><td><code>");
-            strbuf_append_html(out, reply->headers[h].value);
-            strbuf_append(out, "</code>");
-            for (int i = 0; i < count; i++) {
-                const char *why = why_of(s, reply->headers[h].name, languages_at(languages, i));
-                if (why) {
-                    strbuf_append(out, "<br>");
-                    strbuf_append_html(out, why);
-                }
+    strbuf_append(out, "</dl>\n</section>\n");
+}
+
+/* The headers with the catalogue's reason for each, in every language shown. */
+static void html_headers(struct strbuf *out, enum languages languages, const struct reply *reply,
+                         const struct subject *s)
+{
+    strbuf_append(out, "<section class=\"headers\">\n<h2>");
+    html_labels(out, languages, LABEL(headers));
+    if (reply->headers_described_only)
+        strbuf_printf(out, " <small>(<code>/status/%s</code>)</small>", s->key);
+    strbuf_append(out, "</h2>\n<table>\n");
+    for (size_t h = 0; h < reply->header_count; h++) {
+        strbuf_append(out, "<tr><th scope=\"row\"><code>");
+        strbuf_append_html(out, reply->headers[h].name);
+        strbuf_append(out, "</code></th><td><code class=\"value\">");
+        strbuf_append_html(out, reply->headers[h].value);
+        strbuf_append(out, "</code>");
+        for (int i = 0; i < languages_count(languages); i++) {
+            enum language l = languages_at(languages, i);
+            const char *why = why_of(s, reply->headers[h].name, l);
+            if (why) {
+                strbuf_printf(out, "<p class=\"why\" lang=\"%s\">", language_tag(l));
+                strbuf_append_html(out, why);
+                strbuf_append(out, "</p>");
             }
-            strbuf_append(out, "</td></tr>\n");
         }
-        strbuf_append(out, "</table>\n");
+        strbuf_append(out, "</td></tr>\n");
     }
+    strbuf_append(out, "</table>\n</section>\n");
+}
+
+static void html_article(struct strbuf *out, enum languages languages, const struct reply *reply,
+                         const struct subject *s)
+{
+    strbuf_printf(out, "<article class=\"explanation class-%u\">\n", s->code / 100);
+    strbuf_printf(out, "<h1><span class=\"code\">%s</span> ", s->key);
+    strbuf_append_html(out, s->reason);
+    strbuf_append(out, "</h1>\n");
+    html_meta(out, languages, reply, s);
+    strbuf_printf(out, "<div class=\"languages languages-%d\">\n", languages_count(languages));
+    for (int i = 0; i < languages_count(languages); i++)
+        html_language(out, languages_at(languages, i), reply, s);
+    strbuf_append(out, "</div>\n");
+    if (reply->header_count)
+        html_headers(out, languages, reply, s);
     if (reply->link) {
         strbuf_append(out, "<p class=\"next\">");
-        for (int i = 0; i < count; i++)
-            strbuf_printf(out, "%s%s", i ? " · " : "", labels[languages_at(languages, i)].next);
+        html_labels(out, languages, LABEL(next));
         strbuf_append(out, ": <a href=\"");
         strbuf_append_html(out, reply->link);
         strbuf_append(out, "\">");
         strbuf_append_html(out, reply->link);
         strbuf_append(out, "</a></p>\n");
     }
-    strbuf_printf(out, "<p class=\"more\"><a href=\"/codes/%s\">/codes/%s</a></p>\n", s->key,
-                  s->key);
+    strbuf_append(out, "</article>\n");
+}
+
+void render_html_article(struct strbuf *out, enum languages languages, const struct reply *reply)
+{
+    char key[16];
+    struct subject s = subject_of(reply, key, sizeof key);
+    html_article(out, languages, reply, &s);
+}
+
+static void render_html(struct strbuf *out, enum languages languages, const struct reply *reply,
+                        const struct subject *s)
+{
+    char title[160];
+    snprintf(title, sizeof title, "%u %s", s->code, s->reason);
+    render_html_open(out, title, language_tag(languages_at(languages, 0)));
+    html_article(out, languages, reply, s);
+    strbuf_printf(out, "<p class=\"more\"><a href=\"/codes/%s\">/codes/%s</a>: ", s->key, s->key);
+    html_labels(out, languages, LABEL(more));
+    strbuf_append(out, "</p>\n");
     render_html_close(out);
 }
 

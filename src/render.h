@@ -11,8 +11,15 @@
 void render_explanation(struct strbuf *out, enum format format, enum languages languages,
                         const struct reply *reply);
 
-/* The HTML page frame shared by every page statusd serves. */
+/* The HTML page frame shared by every page statusd serves: stylesheet, icon, header and
+ * footer. Pages with scripts add <script src="/static/..." defer> before closing: the
+ * Content-Security-Policy allows no inline script or style. */
 void render_html_open(struct strbuf *out, const char *title, const char *language);
 void render_html_close(struct strbuf *out);
+
+/* The HTML explanation of reply without the page frame, for pages that add to it
+ * (/codes/{code}). With reply->headers_described_only the headers are named as those
+ * /status/{code} sends rather than as this response's. */
+void render_html_article(struct strbuf *out, enum languages languages, const struct reply *reply);
 
 #endif

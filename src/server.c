@@ -70,6 +70,21 @@ static struct {
 
 /* --- MHD callbacks around each request ------------------------------------------------ */
 
+/* One per TCP connection, from libmicrohttpd's "started" to its "closed" notification. It
+ * knows the exchange in progress, because libmicrohttpd reports a request as completed only if
+ * the handler was called for it: a client that leaves in the middle of its head would
+ * otherwise leave its exchange (and its stall-watch entry) behind. */
+struct connection_state {
+    struct exchange *pending;
+};
+
+static struct connection_state *connection_state_of(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
     (void)cls;
@@ -93,16 +108,19 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     memcpy(x->target, uri, n + 1);
     stall_watch_add(&x->stall, connection);
     atomic_fetch_add(&server.in_flight, 1);
+    struct connection_state *state = connection_state_of(connection);
+    if (state)
+        state->pending = x;
     return x;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *connection, void **context,
-                         enum MHD_RequestTerminationCode toe)
+/* Logs, records and frees a finished exchange. */
+static void finish_exchange(struct exchange *x, struct MHD_Connection *connection,
+                            enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    struct exchange *x = *context;
-    if (!x)
-        return;
+    struct connection_state *state = connection_state_of(connection);
+    if (state && state->pending == x)
+        state->pending = NULL;
     bool answered_408 = !stall_watch_remove(&x->stall);
     static const char *const outcomes[] = { "ok", "error", "timeout", "shutdown",
                                             "read-error", "client-aborted" };
@@ -110,17 +128,22 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS);
     char client[INET6_ADDRSTRLEN];
     const char *method = x->request.method ? x->request.method : "-";
+    /* reply is valid once method is (both set by the first handler call) */
+    const char *fault = x->request.method ? fault_outcome(&x->reply) : NULL;
     struct access_record record = {
         .client = connection_client_address(connection, client, sizeof client),
         .method = method,
         .target = x->target,
-        .status = answered_408    ? 408
-                  : x->answered_raw ? x->answered_raw
-                  : status          ? status->http_status
-                                    : 0,
+        .status = answered_408                  ? 408
+                  : x->answered_raw               ? x->answered_raw
+                  : status && status->http_status ? status->http_status
+                  /* after a protocol switch libmicrohttpd reports 0 */
+                  : x->request.method && x->reply.upgrade_handler ? 101
+                                                                  : 0,
         .bytes = strcmp(method, "HEAD") == 0 ? 0 : x->body_length,
         .duration_ms = (double)(now_us() - x->started_us) / 1000.0,
         .outcome = answered_408                                       ? "stalled"
+                   : fault                                            ? fault
                    : (unsigned)toe < sizeof outcomes / sizeof outcomes[0] ? outcomes[toe]
                                                                           : "?",
     };
@@ -132,8 +155,31 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         MHD_destroy_response(x->reply.prepared);
     free(x->body);
     free(x);
-    *context = NULL;
     atomic_fetch_sub(&server.in_flight, 1);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **context,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    if (*context)
+        finish_exchange(*context, connection, toe);
+    *context = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct connection_state));
+        return;
+    }
+    struct connection_state *state = *socket_context;
+    if (state && state->pending) /* the client left before its head was complete */
+        finish_exchange(state->pending, connection, MHD_REQUEST_TERMINATED_CLIENT_ABORT);
+    free(state);
+    *socket_context = NULL;
 }
 
 static void on_mhd_log(void *cls, const char *format, va_list args)
@@ -597,6 +643,7 @@ bool server_start(const struct config *config)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_SIZE(config->max_header_bytes),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof nonce_seed, nonce_seed,
         /* The default of 4 makes concurrent digest clients evict each other's nonces. */
         MHD_OPTION_NONCE_NC_SIZE, 4096U,

@@ -3,6 +3,7 @@
  * skip or repeat a step. */
 #include "codelist.h"
 #include "numbers.h"
+#include "params.h"
 #include "routes.h"
 #include "state.h"
 #include "timer.h"
@@ -49,6 +50,21 @@ static bool parse_final_code(const char *text, uint64_t *code)
     return parse_uint(text, 999, code) && *code >= 200;
 }
 
+/* ?retry_after=S or date:S: the Retry-After for failures, so that a retry test need not wait
+ * the catalogue's default. Read before a step is taken: a 400 must not use one up. Sets
+ * *value (NULL when absent); false with a 400 in reply when invalid. */
+static bool read_retry_after(struct request *request, struct reply *reply, const char **value)
+{
+    const char *text = request_query(request, "retry_after");
+    *value = text ? params_retry_after(request, text) : NULL;
+    if (!text || *value)
+        return true;
+    reply_bad_parameter(reply, request, "retry_after",
+                        "seconds from 0 to 31536000, or date:SECONDS for an HTTP-date",
+                        "0 到 31536000 之间的秒数，或 date:秒数 表示 HTTP 日期");
+    return false;
+}
+
 void stateful_sequence(struct request *request, struct reply *reply)
 {
     struct code_list list;
@@ -58,14 +74,19 @@ void stateful_sequence(struct request *request, struct reply *reply)
                             "以逗号分隔的状态码列表（503,503,200）");
         return;
     }
+    /* A weight (503:3) would be silently ignored: a sequence repeats a code by listing it. */
+    bool valid = strchr(request->tail, ':') == NULL;
     for (size_t i = 0; i < list.count; i++)
-        if (list.items[i].code < 200 || list.items[i].sub) {
-            reply_bad_parameter(reply, request, "codes", "final codes from 200 to 999",
-                                "200 到 999 之间的最终状态码");
-            return;
-        }
+        valid = valid && list.items[i].code >= 200 && !list.items[i].sub;
+    if (!valid) {
+        reply_bad_parameter(reply, request, "codes",
+                            "final codes from 200 to 999, without weights (503,503,200)",
+                            "200 到 999 之间的最终状态码，不带权重（503,503,200）");
+        return;
+    }
     const char *key = client_key(request, reply);
-    if (!key)
+    const char *retry_after;
+    if (!key || !read_retry_after(request, reply, &retry_after))
         return;
     const char *state_key = request_printf(request, "sequence\x1f%s\x1f%s", request->tail, key);
     if (!state_key) {
@@ -88,6 +109,8 @@ void stateful_sequence(struct request *request, struct reply *reply)
                            : (size_t)(step < list.count ? step : list.count - 1);
     reply_explain(reply, request, list.items[index].code, 0);
     reply_set_header(reply, "X-Sequence-Index", request_printf(request, "%zu", index + 1));
+    if (retry_after && (reply->status < 200 || reply->status >= 300))
+        reply_set_header(reply, "Retry-After", retry_after);
     reply->note[LANGUAGE_EN] = request_printf(request, "Step %zu of %zu of this sequence%s.",
                                               index + 1, list.count,
                                               cycling ? " (it starts over after the last)"
@@ -117,7 +140,8 @@ void stateful_flaky(struct request *request, struct reply *reply)
         return;
     }
     const char *key = client_key(request, reply);
-    if (!key)
+    const char *retry_after;
+    if (!key || !read_retry_after(request, reply, &retry_after))
         return;
     uint64_t step;
     const char *state_key = request_printf(request, "flaky\x1f%llu\x1f%llu\x1f%llu\x1f%s",
@@ -128,6 +152,8 @@ void stateful_flaky(struct request *request, struct reply *reply)
         return;
     bool failing = step < failures;
     reply_explain(reply, request, (unsigned)(failing ? status : then), 0);
+    if (failing && retry_after)
+        reply_set_header(reply, "Retry-After", retry_after);
     if (failing) {
         reply->note[LANGUAGE_EN] = request_printf(request, "Failure %llu of %llu; retry.",
                                                   (unsigned long long)step + 1,
@@ -148,10 +174,13 @@ struct window_step {
     uint64_t count, window_start_ms;
 };
 
-/* A fixed window that opens with the first request after the previous one closed. */
+/* A fixed window that opens with the first request after the previous one closed. The clock
+ * is read under the lock: read before it, a request that waited for the lock would see a time
+ * earlier than the window another request just opened. */
 static void count_in_window(struct state_counters *counters, void *arg)
 {
     struct window_step *w = arg;
+    w->now_ms = now_ms();
     if (counters->count == 0 || w->now_ms >= counters->window_start_ms + w->window_ms) {
         counters->window_start_ms = w->now_ms;
         counters->count = 0;
@@ -189,7 +218,7 @@ void stateful_ratelimit(struct request *request, struct reply *reply)
     const char *state_key = request_printf(request, "ratelimit\x1f%llu\x1f%llu\x1f%s",
                                            (unsigned long long)limit,
                                            (unsigned long long)window_s, key);
-    struct window_step w = { .now_ms = now_ms(), .window_ms = window_s * 1000 };
+    struct window_step w = { .window_ms = window_s * 1000 };
     if (!state_key || !state_update(state_key, count_in_window, &w)) {
         reply_error(reply, request, 503, "The state store is out of memory.", "状态存储内存不足。");
         return;
@@ -232,18 +261,39 @@ void stateful_ratelimit(struct request *request, struct reply *reply)
 
 void stateful_journal(struct request *request, struct reply *reply)
 {
-    const char *key = request_query(request, "key");
-    if (!key) {
+    if (!request_query(request, "key")) {
         reply_bad_parameter(reply, request, "key", "the key whose requests to list (?key=K)",
                             "要列出其请求的 key（?key=K）");
         return;
     }
+    const char *key = client_key(request, reply);
+    if (!key)
+        return;
+    reply->owned_body = state_journal_json(key, &reply->body_length);
+    if (!reply->owned_body) {
+        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
+        return;
+    }
     reply->status = 200;
     reply->content_type = "application/json";
-    reply->owned_body = state_journal_json(key, &reply->body_length);
     reply->body = reply->owned_body;
-    if (!reply->owned_body)
-        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
+}
+
+/* Request bytes need not be UTF-8, and jansson writes an unchecked object key as is, which
+ * would turn the whole journal into invalid JSON: such text becomes a marker instead. */
+#define NOT_UTF8 "(not UTF-8)"
+
+static json_t *text_or_marker(const char *text)
+{
+    json_t *value = json_string(text ? text : "");
+    return value ? value : json_string(NOT_UTF8);
+}
+
+static bool is_utf8(const char *text)
+{
+    json_t *probe = json_string(text);
+    json_decref(probe);
+    return probe != NULL;
 }
 
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *name,
@@ -251,17 +301,17 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char
 {
     (void)kind;
     json_t *headers = cls;
-    json_t *text = json_string(value ? value : "");
-    if (!text) /* not UTF-8: keep the record valid JSON, mark the value */
-        text = json_string("(not UTF-8)");
+    json_t *text = text_or_marker(value);
+    if (!is_utf8(name))
+        name = NOT_UTF8;
     json_t *existing = json_object_get(headers, name);
     if (!existing) {
-        json_object_set_new_nocheck(headers, name, text);
+        json_object_set_new(headers, name, text);
     } else if (json_is_array(existing)) {
         json_array_append_new(existing, text);
     } else {
         json_t *list = json_pack("[O, o]", existing, text);
-        json_object_set_new_nocheck(headers, name, list);
+        json_object_set_new(headers, name, list);
     }
     return MHD_YES;
 }
@@ -279,13 +329,12 @@ void stateful_record(struct MHD_Connection *connection, const char *method, cons
     gettimeofday(&now, NULL);
     json_t *headers = json_object();
     MHD_get_connection_values(connection, MHD_HEADER_KIND, add_header, headers);
-    json_t *record = json_pack("{s:I, s:s, s:s, s:o, s:i}", "time_ms",
+    json_t *record = json_pack("{s:I, s:o, s:o, s:o, s:i}", "time_ms",
                                (json_int_t)now.tv_sec * 1000 + now.tv_usec / 1000, "method",
-                               method, "path", "", "headers", headers, "status", (int)status);
+                               text_or_marker(method), "path", text_or_marker(target), "headers",
+                               headers, "status", (int)status);
     if (!record)
         return;
-    json_t *path_text = json_string(target);
-    json_object_set_new(record, "path", path_text ? path_text : json_string("(not UTF-8)"));
     char *text = json_dumps(record, JSON_COMPACT);
     json_decref(record);
     if (text)

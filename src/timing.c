@@ -80,9 +80,11 @@ void timing_drip(struct request *request, struct reply *reply)
         return;
     }
     if ((value = request_query(request, "code")) &&
-        (!parse_uint(value, 999, &code) || code < 200 || code == 204 || code == 304)) {
-        reply_bad_parameter(reply, request, "code", "a status from 200 to 999 that has a body",
-                            "200 到 999 之间、带响应体的状态码");
+        (!parse_uint(value, 999, &code) || code < 200 || code == 204 || code == 205 ||
+         code == 304 || (code == 206 && bytes == 0))) {
+        reply_bad_parameter(reply, request, "code",
+                            "a status from 200 to 999 that has a body (206 needs numbytes >= 1)",
+                            "200 到 999 之间、带响应体的状态码（206 需要 numbytes >= 1）");
         return;
     }
     struct drip *d = malloc(sizeof *d);
@@ -100,4 +102,13 @@ void timing_drip(struct request *request, struct reply *reply)
     }
     reply->content_type = "application/octet-stream";
     reply->body_length = bytes;
+    /* The catalogue's Content-Range holds placeholders that only explained bodies get filled
+     * (response.c): a trickled body states its own range, all of it. */
+    if (code == 206)
+        reply_set_header(reply, "Content-Range",
+                         request_printf(request, "bytes 0-%llu/%llu",
+                                        (unsigned long long)bytes - 1, (unsigned long long)bytes));
+    if (code == 416)
+        reply_set_header(reply, "Content-Range",
+                         request_printf(request, "bytes */%llu", (unsigned long long)bytes));
 }

@@ -34,6 +34,9 @@
 #define SHUTDOWN_WAIT_MS 3000
 /* The session threads only hold small frames on the stack; buffers are on the heap. */
 #define SESSION_STACK_BYTES (256 * 1024)
+/* The session's outcome when the peer is gone: RFC 6455 §7.4.1 reserves 1006 for reporting
+ * exactly that, and it is never sent. */
+#define CONNECTION_LOST 1006
 
 static const char greeting[] =
     "101 Switching Protocols: 已切换到 WebSocket，发送的消息会原样返回 / "
@@ -365,7 +368,7 @@ static uint16_t echo_message(struct session *s, unsigned opcode, const uint8_t *
 {
     if (opcode == WS_OPCODE_TEXT && !ws_utf8_valid(bytes, length))
         return WS_CLOSE_INVALID_DATA;
-    return send_frame(s, opcode, bytes, length) ? 0 : WS_CLOSE_GOING_AWAY;
+    return send_frame(s, opcode, bytes, length) ? 0 : CONNECTION_LOST;
 }
 
 static uint16_t handle_data(struct session *s, const struct ws_frame *frame, uint8_t *payload)
@@ -396,7 +399,7 @@ static uint16_t handle_frame(struct session *s, const struct ws_frame *frame)
     ws_unmask(payload, length, frame->mask, 0);
     switch (frame->opcode) {
     case WS_OPCODE_PING:
-        return send_frame(s, WS_OPCODE_PONG, payload, length) ? 0 : WS_CLOSE_GOING_AWAY;
+        return send_frame(s, WS_OPCODE_PONG, payload, length) ? 0 : CONNECTION_LOST;
     case WS_OPCODE_PONG:
         return 0; /* unsolicited pongs are allowed and need no answer (§5.5.3) */
     case WS_OPCODE_CLOSE: {
@@ -424,12 +427,12 @@ static bool stop_requested(struct session *s)
     return s->stop_seen;
 }
 
-/* Reads and answers frames until the session ends. Returns the close code to send, or 0 when
- * nothing more can or need be sent (the peer's close was answered, or the peer is gone). */
+/* Reads and answers frames until the session ends. Returns the close code to send,
+ * CONNECTION_LOST when the peer is gone, or 0 once the peer's close has been answered. */
 static uint16_t serve(struct session *s)
 {
     if (!send_frame(s, WS_OPCODE_TEXT, greeting, sizeof greeting - 1))
-        return 0;
+        return CONNECTION_LOST;
     for (;;) {
         if (stop_requested(s))
             return WS_CLOSE_GOING_AWAY;
@@ -453,7 +456,7 @@ static uint16_t serve(struct session *s)
             return WS_CLOSE_INTERNAL_ERROR;
         ssize_t n = read_some(s);
         if (n == 0 || n == -1)
-            return 0;
+            return CONNECTION_LOST;
         if (n == -2 && wait_socket(s, POLLIN, now_ms() + IDLE_TIMEOUT_MS) != WAIT_READY)
             return WS_CLOSE_GOING_AWAY; /* idle too long, or the server is stopping */
     }
@@ -522,10 +525,11 @@ static void *session_run(void *argument)
 {
     struct session *s = argument;
     uint16_t code = serve(s);
-    if (code)
-        send_close(s, code);
-    if (code || s->peer_closed)
+    if (code != CONNECTION_LOST) {
+        if (code)
+            send_close(s, code);
         linger(s);
+    }
     /* The last use of the socket: libmicrohttpd closes it, never the application. */
     MHD_upgrade_action(s->upgrade, MHD_UPGRADE_ACTION_CLOSE);
     session_free(s);
