@@ -27,12 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A connection's memory pool holds the request head, one record per header line (some 60
- * bytes each, so 140 headers of 100 bytes, 14 KB, did not fit in a 20 KB pool) and the
- * response header lines. statusd enforces --max-header-bytes exactly itself (414/431); the
- * pool is sized so that any head under that limit fits, and is only the backstop above it.
- * Pages are touched only as far as a request uses them, so idle connections stay small. */
-#define POOL_SIZE(max_header_bytes) (2 * (max_header_bytes) + 4096)
+/* A connection's memory pool holds the request head, a record of about 64 bytes per header
+ * line, and the response's header lines. statusd enforces --max-header-bytes exactly itself
+ * (414/431); the pool is the backstop above it. libmicrohttpd zeroes the whole pool after
+ * every request on a keep-alive connection, so its size costs time per request and memory per
+ * connection: 8 KiB over the limit serves a full-size head of up to about 100 header lines
+ * (a head with more, shorter lines gets libmicrohttpd's own 431 earlier). */
+#define POOL_SIZE(max_header_bytes) ((max_header_bytes) + 8192)
 #define SHUTDOWN_GRACE_MS 10000
 
 enum phase {

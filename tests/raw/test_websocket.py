@@ -391,6 +391,42 @@ class ProtocolErrors(WebSocketTest):
         self.assertClosedWith(ws, client_frame(CONTINUATION, piece), 1009)
 
 
+class Limits(unittest.TestCase):
+    MAX_SESSIONS = 256  # websocket.h WEBSOCKET_MAX_SESSIONS
+
+    def test_handshake_beyond_256_sessions_gets_503_until_one_ends(self):
+        with StatusdServer() as server:
+            sessions = []
+            try:
+                for _ in range(self.MAX_SESSIONS):
+                    sessions.append(WsClient(server.port))
+                    self.assertEqual(sessions[-1].response.status, 101)
+                c = RawConnection(server.port)
+                self.addCleanup(c.close)
+                c.send(handshake_request(new_key()))
+                refused = c.read_response()
+                self.assertEqual(refused.status, 503)
+                self.assertTrue(refused.has_header("Retry-After"), refused.headers)
+                # One session ends properly; its place is free again soon after.
+                ending = sessions.pop()
+                ending.read_frame()
+                ending.send(client_frame(CLOSE, struct.pack(">H", 1000)))
+                self.assertEqual(ending.read_close_code(), 1000)
+                self.assertTrue(ending.server_closes_tcp())
+                ending.close()
+                status = None
+                for _ in range(100):
+                    c.send(handshake_request(new_key()))
+                    status = c.read_response().status
+                    if status != 503:
+                        break
+                    time.sleep(0.02)
+                self.assertEqual(status, 101)
+            finally:
+                for ws in sessions:
+                    ws.close()
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_with_open_session_exits_0_within_a_few_seconds(self):
         with StatusdServer() as server:  # leaving the block asserts exit code 0
