@@ -6,6 +6,7 @@
  * the exact spelling "Basic " (MHD-NOTES §6) while RFC 9110 §11.1 makes the scheme
  * case-insensitive; Digest is left to libmicrohttpd, which makes and checks the nonces. */
 #include "auth.h"
+#include "utf8.h"
 #include "routes.h"
 
 #include <ctype.h>
@@ -33,55 +34,6 @@
 #define SEGMENTS_MAX 4
 
 /* --- text checks ----------------------------------------------------------------------- */
-
-/* Length of the UTF-8 sequence at p (at most n bytes), or 0 when it is not well formed
- * (overlong, surrogate, beyond U+10FFFF, truncated) or is a control character (C0, DEL, C1):
- * text that reaches a note must render the same in text, HTML and JSON. */
-static size_t printable_utf8_sequence(const unsigned char *p, size_t n)
-{
-    if (p[0] < 0x20 || p[0] == 0x7f)
-        return 0;
-    if (p[0] < 0x80)
-        return 1;
-    size_t length;
-    unsigned code;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        length = 2;
-        code = p[0] & 0x1fu;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        length = 3;
-        code = p[0] & 0x0fu;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        length = 4;
-        code = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < length)
-        return 0;
-    for (size_t i = 1; i < length; i++) {
-        if ((p[i] & 0xc0u) != 0x80)
-            return 0;
-        code = (code << 6) | (p[i] & 0x3fu);
-    }
-    static const unsigned smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) ||
-        (code >= 0x80 && code <= 0x9f))
-        return 0;
-    return length;
-}
-
-static bool is_printable_utf8(const char *text, size_t length)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    for (size_t i = 0; i < length;) {
-        size_t step = printable_utf8_sequence(p + i, length - i);
-        if (!step)
-            return false;
-        i += step;
-    }
-    return true;
-}
 
 /* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 static bool is_b64token(const char *text, size_t length)
@@ -160,7 +112,7 @@ static bool take_segment(const struct segments *segments, size_t index,
     if (index >= segments->count || index >= SEGMENTS_MAX)
         return false;
     size_t n = segments->length[index];
-    if (n == 0 || n > PART_MAX_BYTES || !is_printable_utf8(segments->start[index], n))
+    if (n == 0 || n > PART_MAX_BYTES || !utf8_printable(segments->start[index], n))
         return false;
     memcpy(out, segments->start[index], n);
     out[n] = '\0';
@@ -244,18 +196,19 @@ static void compare_basic(struct request *request, const char *decoded, size_t l
     bool user_matches = equal_in_constant_time(decoded, user_length, user, strlen(user));
     bool password_matches =
         equal_in_constant_time(sent_password, password_length, password, strlen(password));
-    if (user_length <= PART_MAX_BYTES && is_printable_utf8(decoded, user_length))
+    if (user_length <= PART_MAX_BYTES && utf8_printable(decoded, user_length))
         check->sent_user = request_printf(request, "%.*s", (int)user_length, decoded);
     check->outcome = !user_matches       ? BASIC_WRONG_USER
                      : !password_matches ? BASIC_WRONG_PASSWORD
                                          : BASIC_ACCEPTED;
 }
 
-static void check_basic(struct request *request, const char *header_name, const char *user,
-                        const char *password, struct basic_check *check)
+/* value is the header's, NULL when absent; apart from check_basic, fuzz/fuzz_auth.c calls it,
+ * without a connection to read headers from. */
+static void check_basic_value(struct request *request, const char *value, const char *user,
+                              const char *password, struct basic_check *check)
 {
     *check = (struct basic_check){.outcome = BASIC_MISSING};
-    const char *value = request_header(request, header_name);
     if (!value)
         return;
     size_t length;
@@ -276,6 +229,12 @@ static void check_basic(struct request *request, const char *header_name, const 
     memcpy(decoded, out.data, decoded_length);
     gnutls_free(out.data);
     compare_basic(request, decoded, decoded_length, user, password, check);
+}
+
+static void check_basic(struct request *request, const char *header_name, const char *user,
+                        const char *password, struct basic_check *check)
+{
+    check_basic_value(request, request_header(request, header_name), user, password, check);
 }
 
 /* The sentence saying why a Basic check failed or that it passed, in both languages. */
@@ -501,7 +460,7 @@ static void digest_check(struct request *request, struct reply *reply, const cha
         return;
     }
     bool printable =
-        strlen(sent_user) <= PART_MAX_BYTES && is_printable_utf8(sent_user, strlen(sent_user));
+        strlen(sent_user) <= PART_MAX_BYTES && utf8_printable(sent_user, strlen(sent_user));
     const char *shown = printable ? sent_user : "(not printable text)";
     if (strcmp(sent_user, user) != 0)
         digest_refuse(reply, request, algorithm, name, false,

@@ -6,6 +6,7 @@
  * and a body that is not UTF-8 text is sent whole as base64. */
 #include "render.h"
 #include "routes.h"
+#include "utf8.h"
 #include "strbuf.h"
 
 #include <arpa/inet.h>
@@ -16,48 +17,10 @@
 
 /* --- text from the request, made safe for JSON --------------------------------------- */
 
-/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when p does not start one or it is NUL. */
-static size_t utf8_sequence_length(const unsigned char *p, size_t left)
-{
-    if (p[0] >= 0x01 && p[0] <= 0x7f)
-        return 1;
-    size_t length;
-    unsigned char low = 0x80, high = 0xbf; /* the second byte's range */
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        length = 2;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        length = 3;
-        if (p[0] == 0xe0)
-            low = 0xa0;
-        else if (p[0] == 0xed)
-            high = 0x9f;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        length = 4;
-        if (p[0] == 0xf0)
-            low = 0x90;
-        else if (p[0] == 0xf4)
-            high = 0x8f;
-    } else
-        return 0;
-    if (left < length || p[1] < low || p[1] > high)
-        return 0;
-    for (size_t i = 2; i < length; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return length;
-}
-
+/* Text for JSON: well-formed UTF-8 without NUL (a NUL-holding body is sent as base64). */
 static bool is_utf8_text(const char *bytes, size_t length)
 {
-    const unsigned char *p = (const unsigned char *)bytes;
-    for (size_t i = 0; i < length;) {
-        size_t n = utf8_sequence_length(p + i, length - i);
-        if (!n)
-            return false;
-        i += n;
-    }
-    return true;
+    return utf8_valid(bytes, length) && !memchr(bytes, '\0', length);
 }
 
 /* bytes as a NUL-terminated UTF-8 string (malloc'ed), with every byte that is not text shown
@@ -65,13 +28,12 @@ static bool is_utf8_text(const char *bytes, size_t length)
 static char *text_with_escapes(const char *bytes, size_t length)
 {
     static const char hex[] = "0123456789abcdef";
-    if (length == 0)
-        return strdup(""); /* strbuf_take of an empty buffer is not NUL-terminated */
     struct strbuf out = { 0 };
     const unsigned char *p = (const unsigned char *)bytes;
     for (size_t i = 0; i < length;) {
-        size_t n = utf8_sequence_length(p + i, length - i);
-        if (n) {
+        uint32_t code;
+        size_t n = utf8_decode(p + i, length - i, &code);
+        if (n && code != 0) { /* NUL is escaped too: it would end the C string */
             strbuf_append_bytes(&out, p + i, n);
             i += n;
             continue;

@@ -2,6 +2,7 @@
 
 #include "timer.h"
 #include "ws_frame.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <gnutls/crypto.h>
@@ -366,7 +367,7 @@ static bool append_to_message(struct session *s, const uint8_t *bytes, size_t le
 static uint16_t echo_message(struct session *s, unsigned opcode, const uint8_t *bytes,
                              size_t length)
 {
-    if (opcode == WS_OPCODE_TEXT && !ws_utf8_valid(bytes, length))
+    if (opcode == WS_OPCODE_TEXT && !utf8_valid(bytes, length))
         return WS_CLOSE_INVALID_DATA;
     return send_frame(s, opcode, bytes, length) ? 0 : CONNECTION_LOST;
 }

@@ -1,5 +1,7 @@
 #include "ws_frame.h"
 
+#include "utf8.h"
+
 static bool opcode_is_known(unsigned opcode)
 {
     return opcode <= WS_OPCODE_BINARY || (opcode >= WS_OPCODE_CLOSE && opcode <= WS_OPCODE_PONG);
@@ -109,41 +111,6 @@ size_t ws_frame_header(uint8_t out[WS_FRAME_MAX_HEADER], bool fin, unsigned opco
     return 10;
 }
 
-bool ws_utf8_valid(const uint8_t *bytes, size_t length)
-{
-    size_t i = 0;
-    while (i < length) {
-        uint8_t b = bytes[i];
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        size_t extra;
-        uint32_t code_point, minimum;
-        if ((b & 0xE0) == 0xC0) {
-            extra = 1, code_point = b & 0x1F, minimum = 0x80;
-        } else if ((b & 0xF0) == 0xE0) {
-            extra = 2, code_point = b & 0x0F, minimum = 0x800;
-        } else if ((b & 0xF8) == 0xF0) {
-            extra = 3, code_point = b & 0x07, minimum = 0x10000;
-        } else {
-            return false; /* a continuation byte where a sequence should start, or 0xF8-0xFF */
-        }
-        if (length - i <= extra)
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((bytes[i + k] & 0xC0) != 0x80)
-                return false;
-            code_point = (code_point << 6) | (bytes[i + k] & 0x3F);
-        }
-        if (code_point < minimum || code_point > 0x10FFFF ||
-            (code_point >= 0xD800 && code_point <= 0xDFFF))
-            return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
 /* Codes a peer may put in a close frame (RFC 6455 §7.4, IANA registry): 1005, 1006 and 1015
  * are for reporting only and never sent; 1016-2999 are unassigned; 3000-4999 are for
  * libraries and applications. */
@@ -166,7 +133,7 @@ uint16_t ws_close_payload_check(const uint8_t *payload, size_t length, uint16_t 
     *code = (uint16_t)((payload[0] << 8) | payload[1]);
     if (!close_code_may_be_sent(*code))
         return WS_CLOSE_PROTOCOL_ERROR;
-    if (!ws_utf8_valid(payload + 2, length - 2))
+    if (!utf8_valid(payload + 2, length - 2))
         return WS_CLOSE_INVALID_DATA;
     return 0;
 }

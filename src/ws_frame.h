@@ -75,10 +75,6 @@ void ws_unmask(uint8_t *payload, size_t length, const uint8_t mask[4], uint64_t 
 size_t ws_frame_header(uint8_t out[WS_FRAME_MAX_HEADER], bool fin, unsigned opcode,
                        uint64_t payload_length);
 
-/* Whether bytes are well-formed UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF), as RFC 6455 §8.1 demands of text messages and close reasons. */
-bool ws_utf8_valid(const uint8_t *bytes, size_t length);
-
 /* Reads a close frame's (unmasked) payload: *code is the status it carries, 0 when empty.
  * Returns 0 when the payload is acceptable, else the code to close with: 1002 for a 1-byte
  * payload or a code no endpoint may send, 1007 for a reason that is not UTF-8. */

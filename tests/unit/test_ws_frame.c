@@ -9,6 +9,7 @@
 
 #include "websocket.h"
 #include "ws_frame.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -356,7 +357,7 @@ static void server_headers_use_shortest_length(void **state)
 
 static bool utf8(const char *s)
 {
-    return ws_utf8_valid((const uint8_t *)s, strlen(s));
+    return utf8_valid((const uint8_t *)s, strlen(s));
 }
 
 static void utf8_is_checked_strictly(void **state)
