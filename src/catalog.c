@@ -121,7 +121,7 @@ static enum persistence check_persistence(struct checker *c, json_t *object, uns
     bool needed = code >= 300 && code < 600;
     if (!value) {
         if (needed)
-            check_fail(c, "field 'persistence' must be \"temporary\" or \"permanent\" for %ux",
+            check_fail(c, "field 'persistence' must be \"temporary\" or \"permanent\" for %uxx",
                        code / 100);
         return PERSISTENCE_NONE;
     }
@@ -228,10 +228,10 @@ static int compare_entries(const void *a, const void *b)
     return x->sub < y->sub ? -1 : x->sub > y->sub;
 }
 
-static bool load_entries(struct checker *c)
+static bool load_entries(struct checker *c, const struct asset *files)
 {
     size_t total = 0;
-    for (const struct asset *a = assets; a->name; a++) {
+    for (const struct asset *a = files; a->name; a++) {
         if (strncmp(a->name, CATALOG_PREFIX, strlen(CATALOG_PREFIX)) != 0 ||
             strcmp(a->name, CLASSES_FILE) == 0)
             continue;
@@ -310,10 +310,12 @@ static bool index_entries(struct checker *c)
     return true;
 }
 
-static bool load_classes(struct checker *c)
+static bool load_classes(struct checker *c, const struct asset *files)
 {
-    const struct asset *a = asset_find(CLASSES_FILE);
-    if (!a) {
+    const struct asset *a = files;
+    while (a->name && strcmp(a->name, CLASSES_FILE) != 0)
+        a++;
+    if (!a->name) {
         snprintf(c->error, c->error_size, "static/%s is missing", CLASSES_FILE);
         return false;
     }
@@ -399,9 +401,15 @@ static bool build_json(struct checker *c)
 
 bool catalog_load(char *error, size_t error_size)
 {
+    return catalog_load_from(assets, error, error_size);
+}
+
+bool catalog_load_from(const struct asset *files, char *error, size_t error_size)
+{
     struct checker c = { .file = "catalog", .error = error, .error_size = error_size };
     error[0] = '\0';
-    bool ok = load_classes(&c) && load_entries(&c) && index_entries(&c) && build_json(&c);
+    bool ok = load_classes(&c, files) && load_entries(&c, files) && index_entries(&c) &&
+              build_json(&c);
     if (!ok)
         catalog_unload();
     return ok;

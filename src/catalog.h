@@ -50,6 +50,10 @@ struct catalog_class {
 /* Loads and checks every catalogue file. On failure returns false with a message naming the
  * file, the entry and the field in error. */
 bool catalog_load(char *error, size_t error_size);
+/* The same from files other than the embedded ones (a list ending with a NULL name, as
+ * assets[] does): how fuzz/fuzz_catalog.c feeds arbitrary bytes to the validation. */
+struct asset;
+bool catalog_load_from(const struct asset *files, char *error, size_t error_size);
 void catalog_unload(void);
 
 /* The entry for code (sub 0 = the code itself), or NULL. */

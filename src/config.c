@@ -50,6 +50,12 @@ static const struct option_row rows[] = {
       "serve HTTPS with this PEM certificate (chain); needs --tls-key" },
     { "tls-key", "STATUSD_TLS_KEY", KIND_STRING, 0, 0, "FILE",
       "the PEM private key for --tls-cert" },
+    { "max-connections", "STATUSD_MAX_CONNECTIONS", KIND_UNSIGNED, 0, 1000000, "N",
+      "connections open at once; more are accepted and closed at once (default 0: as many as "
+      "file descriptors allow, at most 20000)" },
+    { "max-connections-per-ip", "STATUSD_MAX_CONNECTIONS_PER_IP", KIND_UNSIGNED, 0, 1000000, "N",
+      "connections open at once from one client address; more are closed at once (default 0: "
+      "no limit)" },
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 
@@ -141,6 +147,10 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         config->max_keys = (size_t)value;
     else if (strcmp(flag, "state-ttl") == 0)
         config->state_ttl_ms = value;
+    else if (strcmp(flag, "max-connections") == 0)
+        config->max_connections = (unsigned)value;
+    else if (strcmp(flag, "max-connections-per-ip") == 0)
+        config->max_connections_per_ip = (unsigned)value;
     else if (strcmp(flag, "max-redirects") == 0)
         config->max_redirects = (unsigned)value;
     else if (strcmp(flag, "tls-cert") == 0)

@@ -30,6 +30,9 @@ struct config {
     /* PEM files for HTTPS; both or neither (config_parse checks). */
     const char *tls_cert;
     const char *tls_key;
+    /* 0: no limit of one's own (--max-connections then follows the descriptor limit). */
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
 };
 
 enum config_result { CONFIG_RUN, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

@@ -79,8 +79,11 @@ static bool next_item(const char **cursor, struct list_item *item)
                     end++;
                 item->quality = parse_quality(q, (size_t)(end - q));
                 p = end;
-                continue;
             }
+            /* Back to the loop's test: the ';' may have been the last byte of the value
+             * ("text/html;") or of the element ("a;,b"), and stepping on would skip the
+             * terminator and read past the string. */
+            continue;
         }
         p++;
     }

@@ -43,9 +43,9 @@ bool parse_seconds_ms(const char *text, uint64_t max_ms, uint64_t *ms)
         return false;
     for (; decimals < 3; decimals++)
         fraction *= 10;
-    uint64_t total = whole * 1000 + fraction;
-    if (total > max_ms)
+    /* Compared in parts: whole * 1000 + fraction wraps when max_ms is near UINT64_MAX. */
+    if (whole > max_ms / 1000 || (whole == max_ms / 1000 && fraction > max_ms % 1000))
         return false;
-    *ms = total;
+    *ms = whole * 1000 + fraction;
     return true;
 }

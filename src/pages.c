@@ -1,39 +1,319 @@
 /* What a browser looks at: the catalogue index, one page per code, the assets, /codes.json,
- * and /health (SPEC §10, §11). */
+ * and /health (SPEC §10, §11).
+ *
+ * The index and the HTML of every /codes/{code} (in each language choice) depend only on the
+ * URL, so pages_init renders them once and requests share the bytes. The pages carry no
+ * inline script or style: the Content-Security-Policy below allows only /static/. */
 #include "assets.h"
 #include "render.h"
 #include "routes.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* Stricter than the explanations' policy: no <base>, forms only to this server. */
+#define PAGE_POLICY \
+    "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+/* The origin written into curl examples. The pages are built before any request names the
+ * server's host, so static/app.js puts the page's own origin in its place. */
+#define ORIGIN "http://localhost:8080"
+
+/* A command to paste into a shell, and the statuses `curl -i` shows for it, in order. */
+struct example {
+    const char *command;
+    const char *statuses;
+    const char *en;
+    const char *zh;
+};
+
+/* A URL to open in the browser. */
+struct live_link {
+    const char *url;
+    const char *en;
+    const char *zh;
+};
+
+#define EXAMPLES_MAX 4
+#define LINKS_MAX 3
+
+/* What a code demonstrates beyond `curl -i /status/{code}`: the endpoints that produce it
+ * for a reason, with the curl options that matter (-u, --digest, -d, -H). */
+struct code_extras {
+    unsigned code;
+    struct example examples[EXAMPLES_MAX];
+    struct live_link links[LINKS_MAX];
+};
+
+static const struct code_extras extras[] = {
+    { 100,
+      { { "curl -i -H 'Expect: 100-continue' --data-binary 'hello' " ORIGIN "/upload", "100 200",
+          "the real handshake: curl waits for 100 before sending the body",
+          "真实的握手：curl 等到 100 才发送请求体" } } },
+    { 101,
+      { { "curl -i --max-time 2 -H 'Connection: Upgrade' -H 'Upgrade: websocket' "
+          "-H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' " ORIGIN
+          "/status/101",
+          "101",
+          "a WebSocket handshake switches protocols; curl then waits on the open connection",
+          "WebSocket 握手切换协议；之后 curl 在打开的连接上等待" } } },
+    { 201,
+      { { "curl -i -X POST '" ORIGIN "/status/201?location=/anything/42'", "201",
+          "Location names what was created", "Location 指向新建的资源" } } },
+    { 206,
+      { { "curl -i -H 'Range: bytes=0-99' " ORIGIN "/status/206", "206",
+          "the first 100 bytes of this explanation", "这份说明的前 100 个字节" },
+        { "curl -i -H 'Range: bytes=10-19' " ORIGIN "/range/100", "206",
+          "a range of deterministic bytes", "确定性字节中的一段" } },
+      { { "/range/100", "100 deterministic bytes (ranges work)", "100 个确定性字节（支持范围请求）" } } },
+    { 300,
+      { { "curl -i '" ORIGIN "/redirect-to?url=/status/200&status=300'", "300",
+          "one 300 to a target of your choice", "一次 300，目标自选" } } },
+    { 304,
+      { { "curl -i -H 'If-None-Match: \"abc\"' " ORIGIN "/etag/abc", "304",
+          "the ETag matches: nothing to send", "ETag 匹配：无需发送内容" } },
+      { { "/etag/abc", "reload: the browser revalidates and gets 304",
+          "刷新：浏览器重新验证并得到 304" } } },
+    { 401,
+      { { "curl -i " ORIGIN "/basic-auth/user/passwd", "401", "no credentials: the challenge",
+          "没有凭据：返回质询" },
+        { "curl -i -u user:passwd " ORIGIN "/basic-auth/user/passwd", "200",
+          "-u sends Basic credentials", "-u 发送 Basic 凭据" },
+        { "curl -i --digest -u user:passwd " ORIGIN "/digest-auth/auth/user/passwd", "401 200",
+          "--digest answers the Digest challenge", "--digest 应答 Digest 质询" },
+        { "curl -i -H 'Authorization: Bearer abc' " ORIGIN "/bearer", "200",
+          "a Bearer token", "Bearer 令牌" } },
+      { { "/basic-auth/user/passwd", "the browser asks for user / passwd",
+          "浏览器会要求输入 user / passwd" },
+        { "/digest-auth/auth/user/passwd", "the same with Digest", "Digest 认证，同上" },
+        { "/status/401?scheme=bearer&realm=api", "a Bearer challenge", "Bearer 质询" } } },
+    { 403,
+      { { "curl -i " ORIGIN "/forbidden", "403", "why 403 and not 401", "为什么是 403 而不是 401" } },
+      { { "/forbidden", "why 403 and not 401", "为什么是 403 而不是 401" } } },
+    { 404,
+      { { "curl -i " ORIGIN "/no/such/page", "404", "any unknown path", "任何不存在的路径" },
+        { "curl -i " ORIGIN "/hidden-basic-auth/user/passwd", "404",
+          "hiding a protected resource behind 404", "用 404 隐藏受保护的资源" } },
+      { { "/no/such/page", "an unknown path", "不存在的路径" } } },
+    { 405,
+      { { "curl -i -X DELETE " ORIGIN "/method/GET,POST", "405",
+          "-X DELETE where only GET and POST are allowed", "只允许 GET 和 POST 的地方用 -X DELETE" },
+        { "curl -i -X POST '" ORIGIN "/status/405?allow=GET,HEAD'", "405", "Allow chosen by allow=",
+          "Allow 由 allow= 指定" } },
+      { { "/status/405?allow=GET,HEAD", "Allow: GET, HEAD", "Allow: GET, HEAD" } } },
+    { 406,
+      { { "curl -i -H 'Accept: image/png' " ORIGIN "/negotiate/application/json", "406",
+          "Accept matches nothing on offer", "Accept 与可提供的表示都不匹配" } } },
+    { 407,
+      { { "curl -i " ORIGIN "/proxy-auth/user/passwd", "407", "the proxy challenge",
+          "代理质询" },
+        { "curl -i -H 'Proxy-Authorization: Basic dXNlcjpwYXNzd2Q=' " ORIGIN
+          "/proxy-auth/user/passwd",
+          "200", "user:passwd in Proxy-Authorization",
+          "在 Proxy-Authorization 中带上 user:passwd" } } },
+    { 411,
+      { { "curl -i -H 'Transfer-Encoding: chunked' -d x '" ORIGIN "/upload?require_length=1'",
+          "411", "a chunked body where Content-Length is required",
+          "要求 Content-Length 时发送分块请求体" } } },
+    { 412,
+      { { "curl -i -H 'If-Match: \"other\"' " ORIGIN "/etag/abc", "412",
+          "If-Match names another ETag", "If-Match 给出的是另一个 ETag" } } },
+    { 413,
+      { { "curl -i --data-binary 'more than ten bytes' '" ORIGIN "/upload?max=10'", "413",
+          "refused before the body is read", "在读取请求体之前就拒绝" } } },
+    { 414,
+      { { "curl -i \"" ORIGIN "/status/200?pad=$(head -c 20000 /dev/zero | tr '\\0' a)\"", "414",
+          "a request line over 16 KiB", "超过 16 KiB 的请求行" } } },
+    { 415,
+      { { "curl -i -H 'Content-Type: text/plain' -d x '" ORIGIN "/upload?accept=application/json'",
+          "415", "a type the endpoint does not take", "端点不接受的类型" } } },
+    { 416,
+      { { "curl -i -H 'Range: bytes=500-' " ORIGIN "/range/100", "416",
+          "a range past the end of 100 bytes", "超出 100 字节末尾的范围" } } },
+    { 417,
+      { { "curl -i -H 'Expect: something-else' -d x " ORIGIN "/upload", "417",
+          "an expectation the server cannot meet", "服务器无法满足的期望" } } },
+    { 426,
+      { { "curl -i " ORIGIN "/status/101", "426", "101 asked without Upgrade",
+          "请求 101 却没有带 Upgrade" } } },
+    { 429,
+      { { "curl -i '" ORIGIN "/status/429?retry_after=30'", "429", "Retry-After: 30",
+          "Retry-After: 30" },
+        { "curl -i '" ORIGIN "/status/429?retry_after=date:60'", "429",
+          "Retry-After as an HTTP-date a minute ahead", "Retry-After 为一分钟后的 HTTP 日期" },
+        { "k=$RANDOM; for i in 1 2 3; do curl -si \"" ORIGIN
+          "/ratelimit/2/60?key=$k\" | head -1; done",
+          "200 200 429", "a real rate limit: 2 requests a minute", "真实的限流：每分钟 2 个请求" } },
+      { { "/status/429?retry_after=30", "Retry-After: 30", "Retry-After: 30" },
+        { "/ratelimit/2/60?key=browser", "reload three times", "刷新三次" } } },
+    { 431,
+      { { "curl -i -H \"X-Padding: $(head -c 20000 /dev/zero | tr '\\0' a)\" " ORIGIN
+          "/status/200",
+          "431", "a header section over 16 KiB", "超过 16 KiB 的请求头" } } },
+    { 503,
+      { { "curl -i '" ORIGIN "/status/503?retry_after=30'", "503", "Retry-After: 30",
+          "Retry-After: 30" },
+        { "k=$RANDOM; for i in 1 2 3; do curl -si \"" ORIGIN "/flaky/2?key=$k\" | head -1; done",
+          "503 503 200", "fails twice, then succeeds: a retry test", "失败两次后成功：重试测试" } },
+      { { "/status/503?retry_after=30", "Retry-After: 30", "Retry-After: 30" },
+        { "/flaky/2?key=browser", "reload three times", "刷新三次" } } },
+};
+
+static const struct code_extras *extras_for(const struct catalog_entry *entry)
+{
+    if (entry->sub)
+        return NULL;
+    for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++)
+        if (extras[i].code == entry->code)
+            return &extras[i];
+    return NULL;
+}
+
+static bool is_redirect_chain_code(unsigned code)
+{
+    return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+}
 
 /* Built once at start-up (pages_init); every request shares the bytes. */
+struct page {
+    char *html;
+    size_t length;
+};
+
 static struct {
-    char *index;
-    size_t index_length;
+    struct page index;
+    struct page *codes; /* catalog_count() * LANGUAGES_COUNT, by entry then languages */
+    size_t code_count;
 } pages;
+
+/* "中文 · English", or one of them, as the page's languages ask. */
+static void bilingual(struct strbuf *out, enum languages languages, const char *zh, const char *en)
+{
+    if (strcmp(zh, en) == 0) {
+        strbuf_append_html(out, en);
+        return;
+    }
+    for (int i = 0; i < languages_count(languages); i++) {
+        bool chinese = languages_at(languages, i) == LANGUAGE_ZH;
+        if (i)
+            strbuf_append(out, " · ");
+        strbuf_printf(out, "<span lang=\"%s\">", chinese ? "zh" : "en");
+        strbuf_append_html(out, chinese ? zh : en);
+        strbuf_append(out, "</span>");
+    }
+}
+
+/* --- the index ----------------------------------------------------------------------- */
+
+/* Lower-case ASCII only: the filter compares bytes, and UTF-8 Chinese has no case. */
+static void append_lowercase(struct strbuf *out, const char *text)
+{
+    size_t start = out->length;
+    strbuf_append_html(out, text);
+    for (size_t i = start; !out->failed && i < out->length; i++)
+        out->data[i] = (char)tolower((unsigned char)out->data[i]);
+}
+
+/* What the filter box searches besides the code: reason, titles and meanings, so "rate"
+ * and "限流" find 429 although neither is in its title. */
+static void index_words(struct strbuf *out, const struct catalog_entry *e)
+{
+    const char *words[] = { e->reason,
+                            e->text[LANGUAGE_ZH].title,
+                            e->text[LANGUAGE_EN].title,
+                            e->text[LANGUAGE_ZH].meaning,
+                            e->text[LANGUAGE_EN].meaning,
+                            e->source_name };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (i)
+            strbuf_append(out, " ");
+        append_lowercase(out, words[i]);
+    }
+}
 
 static void index_row(struct strbuf *out, const struct catalog_entry *e)
 {
-    strbuf_printf(out, "<tr%s><td><a href=\"/codes/%s\">%s</a></td><td>", e->official ? "" :
-                  " class=\"unofficial\"", e->key, e->key);
-    strbuf_append_html(out, e->reason);
-    strbuf_append(out, "</td><td lang=\"zh\">");
+    strbuf_printf(out, "<tr class=\"code-row%s\" id=\"code-%s\" data-key=\"%s\" data-words=\"",
+                  e->official ? "" : " unofficial", e->key, e->key);
+    index_words(out, e);
+    strbuf_printf(out, "\">\n<td class=\"key\"><a href=\"/codes/%s\">%s</a></td><td lang=\"zh\">",
+                  e->key, e->key);
     strbuf_append_html(out, e->text[LANGUAGE_ZH].title);
     strbuf_append(out, "</td><td lang=\"en\">");
     strbuf_append_html(out, e->text[LANGUAGE_EN].title);
-    strbuf_printf(out, "</td><td><a href=\"/status/%s\">/status/%s</a></td></tr>\n", e->key,
-                  e->key);
+    if (strcasecmp(e->reason, e->text[LANGUAGE_EN].title) != 0) {
+        strbuf_append(out, " <small class=\"reason\">");
+        strbuf_append_html(out, e->reason);
+        strbuf_append(out, "</small>");
+    }
+    strbuf_printf(out, "</td><td class=\"source\"><span class=\"badge %s\" title=\"%s\">",
+                  e->official ? "official" : "unofficial",
+                  e->official ? "registered with IANA · 已在 IANA 注册"
+                              : "not registered with IANA · 未在 IANA 注册");
+    strbuf_append_html(out, e->official ? e->source_name : "unofficial · 非官方");
+    strbuf_append(out, "</span>");
+    if (!e->official) {
+        strbuf_append(out, " <small>");
+        strbuf_append_html(out, e->source_name);
+        strbuf_append(out, "</small>");
+    }
+    strbuf_printf(out, "</td><td class=\"try\"><a href=\"/status/%s\">/status/%s</a></td></tr>\n",
+                  e->key, e->key);
 }
 
-bool pages_init(void)
+static void index_class_heading(struct strbuf *out, const struct catalog_class *k)
+{
+    strbuf_printf(out, "<section class=\"class-group class-%u\" id=\"%s\">\n<h2>%s ", k->digit,
+                  k->range, k->range);
+    strbuf_append_html(out, k->text[LANGUAGE_ZH].title);
+    strbuf_append(out, " · ");
+    strbuf_append_html(out, k->text[LANGUAGE_EN].title);
+    strbuf_append(out, "</h2>\n<table class=\"codes\"><thead><tr><th>Code</th>"
+                       "<th lang=\"zh\">中文</th><th lang=\"en\">English</th>"
+                       "<th>Source · 来源</th><th>Try it · 试试</th></tr></thead><tbody>\n");
+}
+
+static void index_class_links(struct strbuf *out)
+{
+    strbuf_append(out, "<nav class=\"classes\">");
+    unsigned current = 0;
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const struct catalog_class *k = catalog_class_of(catalog_at(i)->code);
+        if (k->digit == current)
+            continue;
+        current = k->digit;
+        strbuf_printf(out, "<a href=\"#%s\">%s ", k->range, k->range);
+        strbuf_append_html(out, k->text[LANGUAGE_ZH].title);
+        strbuf_append(out, " · ");
+        strbuf_append_html(out, k->text[LANGUAGE_EN].title);
+        strbuf_append(out, "</a> ");
+    }
+    strbuf_append(out, "</nav>\n");
+}
+
+static bool build_index(struct page *page)
 {
     struct strbuf out = { 0 };
-    render_html_open(&out, "HTTP status codes · HTTP 状态码", "zh");
-    strbuf_append(&out, "<h1>HTTP 状态码 · HTTP status codes</h1>\n"
-                        "<p>Every code, explained in 中文 and English. Open <code>/codes/N</code> "
-                        "to read about a code, <code>/status/N</code> to receive it for real. "
-                        "Machine-readable: <a href=\"/codes.json\">/codes.json</a>.</p>\n");
+    render_html_open(&out, "HTTP 状态码 · HTTP status codes", "zh");
+    strbuf_append(&out,
+                  "<h1>HTTP 状态码 · HTTP status codes</h1>\n"
+                  "<p class=\"intro\"><span lang=\"zh\">每个状态码都有中英文解释。打开 "
+                  "<code>/codes/N</code> 阅读说明和 curl 示例，打开 <code>/status/N</code> "
+                  "真实地收到它。</span> <span lang=\"en\">Every code, explained in Chinese and "
+                  "English. Open <code>/codes/N</code> to read about a code with curl examples, "
+                  "<code>/status/N</code> to receive it for real.</span> "
+                  "<a href=\"/codes.json\">/codes.json</a></p>\n");
+    strbuf_printf(&out,
+                  "<form class=\"filter\" role=\"search\" hidden>"
+                  "<label for=\"filter\">筛选 · Filter</label> "
+                  "<input type=\"search\" id=\"filter\" name=\"q\" autocomplete=\"off\" "
+                  "placeholder=\"42, rate, 限流 …\"> "
+                  "<output id=\"filter-count\" for=\"filter\">%zu</output></form>\n",
+                  catalog_count());
+    index_class_links(&out);
     unsigned current_class = 0;
     for (size_t i = 0; i < catalog_count(); i++) {
         const struct catalog_entry *e = catalog_at(i);
@@ -42,40 +322,276 @@ bool pages_init(void)
             if (current_class)
                 strbuf_append(&out, "</tbody></table>\n</section>\n");
             current_class = k->digit;
-            strbuf_printf(&out, "<section id=\"%s\">\n<h2>%s ", k->range, k->range);
-            strbuf_append_html(&out, k->text[LANGUAGE_ZH].title);
-            strbuf_append(&out, " · ");
-            strbuf_append_html(&out, k->text[LANGUAGE_EN].title);
-            strbuf_append(&out, "</h2>\n<table class=\"codes\"><thead><tr><th>Code</th>"
-                                "<th>Reason</th><th>中文</th><th>English</th><th>Try it</th>"
-                                "</tr></thead><tbody>\n");
+            index_class_heading(&out, k);
         }
         index_row(&out, e);
     }
     if (current_class)
         strbuf_append(&out, "</tbody></table>\n</section>\n");
-    strbuf_append(&out, "<p>Codes 600–999 are sent as-is for testing client robustness: "
-                        "<a href=\"/status/799\">/status/799</a>. "
-                        "600–999 原样发送，用于测试客户端的健壮性。</p>\n");
+    strbuf_append(&out, "<p id=\"filter-empty\" class=\"note\" hidden>没有匹配的状态码 · "
+                        "No code matches.</p>\n"
+                        "<p class=\"more\">600–999 原样发送，用于测试客户端的健壮性 · Codes "
+                        "600–999 are sent as-is for testing client robustness: "
+                        "<a href=\"/status/799\">/status/799</a>.</p>\n"
+                        "<script src=\"/static/app.js\" defer></script>\n");
     render_html_close(&out);
-    pages.index = strbuf_take(&out, &pages.index_length);
-    return pages.index != NULL;
+    page->html = strbuf_take(&out, &page->length);
+    return page->html != NULL;
+}
+
+/* --- /codes/{code} ------------------------------------------------------------------- */
+
+static void example_html(struct strbuf *out, enum languages languages, const char *command,
+                         const char *statuses, const char *en, const char *zh)
+{
+    strbuf_append(out, "<figure class=\"example\"><pre><code class=\"cmd\" data-statuses=\"");
+    strbuf_append_html(out, statuses);
+    strbuf_append(out, "\">");
+    strbuf_append_html(out, command);
+    strbuf_append(out, "</code></pre>\n<figcaption><span class=\"statuses\">");
+    /* "401 200" reads as "→ 401 → 200": what curl -i prints, in order. */
+    for (const char *p = statuses; *p; p++)
+        strbuf_printf(out, "%s%c", p == statuses || p[-1] == ' ' ? "→ " : "", *p);
+    strbuf_append(out, "</span> ");
+    bilingual(out, languages, zh, en);
+    strbuf_append(out, "</figcaption></figure>\n");
+}
+
+static void live_link_html(struct strbuf *out, enum languages languages, const char *url,
+                           const char *en, const char *zh)
+{
+    strbuf_append(out, "<li><a href=\"");
+    strbuf_append_html(out, url);
+    strbuf_append(out, "\"><code>");
+    strbuf_append_html(out, url);
+    strbuf_append(out, "</code></a> ");
+    bilingual(out, languages, zh, en);
+    strbuf_append(out, "</li>\n");
+}
+
+/* The statuses `curl -i /status/{code}` prints: the interim 1xx before the final 200, the
+ * 426 of a 101 asked without Upgrade. */
+static void plain_statuses(const struct catalog_entry *e, char *out, size_t size)
+{
+    if (e->code == 101)
+        snprintf(out, size, "426");
+    else if (e->code < 200)
+        snprintf(out, size, "%u 200", e->code);
+    else
+        snprintf(out, size, "%u", e->code);
+}
+
+static void code_examples(struct strbuf *out, enum languages languages,
+                          const struct catalog_entry *e)
+{
+    char command[160], statuses[32];
+    strbuf_append(out, "<section class=\"examples\">\n<h2>");
+    bilingual(out, languages, "用 curl 试试", "Try it with curl");
+    strbuf_append(out, "</h2>\n");
+    snprintf(command, sizeof command, "curl -i " ORIGIN "/status/%s", e->key);
+    plain_statuses(e, statuses, sizeof statuses);
+    example_html(out, languages, command, statuses,
+                 "-i shows the status line and the headers before the body",
+                 "-i 在正文之前显示状态行和响应头");
+    if (e->code < 200 && e->code != 101) {
+        snprintf(command, sizeof command, "curl -i '" ORIGIN "/status/%u?then=404'", e->code);
+        snprintf(statuses, sizeof statuses, "%u 404", e->code);
+        example_html(out, languages, command, statuses, "then= picks the final status",
+                     "then= 指定最终状态");
+    }
+    if (is_redirect_chain_code(e->code)) {
+        snprintf(command, sizeof command, "curl -iL " ORIGIN "/status/%u", e->code);
+        snprintf(statuses, sizeof statuses, "%u 200", e->code);
+        example_html(out, languages, command, statuses, "-L follows Location to /status/200",
+                     "-L 跟随 Location 到 /status/200");
+        snprintf(command, sizeof command, "curl -iL -d 'name=value' '" ORIGIN
+                 "/redirect/1?status=%u'", e->code);
+        bool keeps = e->code == 307 || e->code == 308;
+        example_html(out, languages, command, statuses,
+                     keeps ? "a POST: the echo at the end shows it arrived as POST, body kept "
+                             "(-X POST would force POST on every hop whatever the code)"
+                           : "a POST: the echo at the end shows it arrived as GET, as curl and "
+                             "browsers do (-X POST would force POST on every hop)",
+                     keeps ? "POST 请求：末尾的回显显示它仍以 POST 到达，请求体保留"
+                             "（-X POST 会无视状态码在每一跳都强制 POST）"
+                           : "POST 请求：末尾的回显显示它以 GET 到达，curl 和浏览器都这样做"
+                             "（-X POST 会在每一跳都强制 POST）");
+    }
+    const struct code_extras *x = extras_for(e);
+    for (size_t i = 0; x && i < EXAMPLES_MAX && x->examples[i].command; i++)
+        example_html(out, languages, x->examples[i].command, x->examples[i].statuses,
+                     x->examples[i].en, x->examples[i].zh);
+    strbuf_append(out, "</section>\n");
+}
+
+static void code_live_links(struct strbuf *out, enum languages languages,
+                            const struct catalog_entry *e)
+{
+    char url[96], en[96];
+    strbuf_append(out, "<section class=\"live\">\n<h2>");
+    bilingual(out, languages, "在浏览器中打开", "Open it in this browser");
+    strbuf_append(out, "</h2>\n<ul>\n");
+    snprintf(url, sizeof url, "/status/%s", e->key);
+    snprintf(en, sizeof en, "the real %u, explained", e->code);
+    live_link_html(out, languages, url, en, "真实的响应，附带说明");
+    snprintf(url, sizeof url, "/status/%s?format=json", e->key);
+    live_link_html(out, languages, url, "as JSON", "JSON 格式");
+    if (e->code < 200 && e->code != 101) {
+        snprintf(url, sizeof url, "/status/%u?then=404", e->code);
+        live_link_html(out, languages, url, "then a final 404", "随后是最终的 404");
+    }
+    if (is_redirect_chain_code(e->code)) {
+        snprintf(url, sizeof url, "/status/%u?location=/anything", e->code);
+        live_link_html(out, languages, url, "to the echo of your request", "跳到请求回显");
+        snprintf(url, sizeof url, "/redirect/3?status=%u", e->code);
+        live_link_html(out, languages, url, "three hops, then the echo", "三跳之后是回显");
+        snprintf(url, sizeof url, "/loop/3?status=%u", e->code);
+        live_link_html(out, languages, url, "a loop the browser must give up on",
+                       "浏览器必须放弃的循环");
+    }
+    const struct code_extras *x = extras_for(e);
+    for (size_t i = 0; x && i < LINKS_MAX && x->links[i].url; i++)
+        live_link_html(out, languages, x->links[i].url, x->links[i].en, x->links[i].zh);
+    strbuf_append(out, "</ul>\n</section>\n");
+}
+
+/* What fetch() can and cannot show for this code, said before the user presses Send. */
+static void tryit_caveat(struct strbuf *out, enum languages languages,
+                         const struct catalog_entry *e)
+{
+    const char *en = NULL, *zh = NULL;
+    if (e->code >= 300 && e->code < 400 && e->code != 304) {
+        en = "fetch() follows redirects by itself; with \"follow\" unticked it asks for "
+             "redirect: 'manual' and gets an opaque answer: no status, no Location, on purpose "
+             "(the Fetch standard hides redirects from scripts). curl -i shows them.";
+        zh = "fetch() 会自行跟随重定向；不勾选“跟随”时使用 redirect: 'manual'，得到的是不透明响应："
+             "看不到状态码和 Location（Fetch 标准有意对脚本隐藏重定向）。用 curl -i 可以看到。";
+    } else if (e->code < 200) {
+        en = "Browsers never hand interim 1xx responses to scripts: fetch() sees the final one.";
+        zh = "浏览器从不把临时的 1xx 响应交给脚本：fetch() 只能看到最终响应。";
+    } else if (e->code == 407) {
+        en = "Chromium refuses a 407 from a server that is not its proxy: fetch() fails.";
+        zh = "Chromium 拒绝来自非代理服务器的 407：fetch() 会失败。";
+    }
+    if (!en)
+        return;
+    strbuf_append(out, "<p class=\"note\">");
+    bilingual(out, languages, zh, en);
+    strbuf_append(out, "</p>\n");
+}
+
+/* A form that tryit.js submits with fetch(); hidden until the script shows it, so a browser
+ * without scripts shows no dead button. */
+static void code_tryit(struct strbuf *out, enum languages languages, const struct catalog_entry *e)
+{
+    bool redirect = e->code >= 300 && e->code < 400 && e->code != 304;
+    strbuf_printf(out, "<section class=\"tryit\" id=\"tryit\" hidden>\n<h2>");
+    bilingual(out, languages, "用 fetch() 试试", "Try it with fetch()");
+    strbuf_append(out, "</h2>\n");
+    tryit_caveat(out, languages, e);
+    strbuf_printf(out,
+                  "<form class=\"tryit-form\">\n"
+                  "<label>Method <select name=\"method\"><option>GET</option><option>POST</option>"
+                  "<option>PUT</option><option>DELETE</option><option>HEAD</option></select>"
+                  "</label>\n"
+                  "<label class=\"url\">URL <input name=\"url\" value=\"/status/%s\" "
+                  "spellcheck=\"false\" autocomplete=\"off\"></label>\n"
+                  "<label>Accept <select name=\"accept\"><option>text/plain</option>"
+                  "<option>application/json</option><option>text/html</option></select></label>\n"
+                  "<label><input type=\"checkbox\" name=\"follow\"%s> ",
+                  e->key, redirect ? "" : " checked");
+    bilingual(out, languages, "跟随重定向", "follow redirects");
+    strbuf_append(out, "</label>\n<button type=\"submit\">");
+    bilingual(out, languages, "发送", "Send");
+    strbuf_append(out, "</button>\n</form>\n"
+                       "<div class=\"tryit-result\" aria-live=\"polite\"></div>\n"
+                       "<p class=\"more\">");
+    bilingual(out, languages,
+              "脚本能读到这些响应头，是因为 statusd 在 Access-Control-Expose-Headers 中列出了它们；"
+              "加上 Access-Control-Allow-Origin: *，任何来源的页面都能读到。",
+              "A script can read these headers because statusd names them in "
+              "Access-Control-Expose-Headers; with Access-Control-Allow-Origin: * a page on "
+              "any origin can.");
+    strbuf_append(out, "</p>\n</section>\n");
+}
+
+static bool build_code_page(struct page *page, const struct catalog_entry *e,
+                            enum languages languages)
+{
+    /* reply_explain writes {methods} into the request's arena; this one lives for the call. */
+    struct request *request = calloc(1, sizeof *request);
+    if (!request)
+        return false;
+    request->method_id = METHOD_GET;
+    struct reply reply = { 0 };
+    reply_explain(&reply, request, e->code, e->sub);
+    reply.status = 200;
+    reply.headers_described_only = true;
+
+    struct strbuf out = { 0 };
+    char title[160];
+    snprintf(title, sizeof title, "%s %s", e->key, e->reason);
+    render_html_open(&out, title, languages_at(languages, 0) == LANGUAGE_ZH ? "zh" : "en");
+    render_html_article(&out, languages, &reply);
+    code_examples(&out, languages, e);
+    code_tryit(&out, languages, e);
+    code_live_links(&out, languages, e);
+    strbuf_append(&out, "<script src=\"/static/app.js\" defer></script>\n"
+                        "<script src=\"/static/tryit.js\" defer></script>\n");
+    render_html_close(&out);
+    free(request);
+    page->html = strbuf_take(&out, &page->length);
+    return page->html != NULL;
+}
+
+static struct page *code_page(const struct catalog_entry *e, enum languages languages)
+{
+    for (size_t i = 0; i < pages.code_count / LANGUAGES_COUNT; i++)
+        if (catalog_at(i) == e)
+            return &pages.codes[i * LANGUAGES_COUNT + languages];
+    return NULL;
+}
+
+bool pages_init(void)
+{
+    if (!build_index(&pages.index))
+        return false;
+    pages.codes = calloc(catalog_count() * LANGUAGES_COUNT, sizeof *pages.codes);
+    if (!pages.codes)
+        return false;
+    pages.code_count = catalog_count() * LANGUAGES_COUNT;
+    for (size_t i = 0; i < catalog_count(); i++)
+        for (int l = 0; l < LANGUAGES_COUNT; l++)
+            if (!build_code_page(&pages.codes[i * LANGUAGES_COUNT + (size_t)l], catalog_at(i),
+                                 (enum languages)l))
+                return false;
+    return true;
 }
 
 void pages_free(void)
 {
-    free(pages.index);
-    pages.index = NULL;
+    free(pages.index.html);
+    for (size_t i = 0; i < pages.code_count; i++)
+        free(pages.codes[i].html);
+    free(pages.codes);
+    pages.index = (struct page){ 0 };
+    pages.codes = NULL;
+    pages.code_count = 0;
+}
+
+static void send_page(struct reply *reply, const struct page *page)
+{
+    reply->status = 200;
+    reply->body = page->html;
+    reply->body_length = page->length;
+    reply->content_type = "text/html; charset=utf-8";
+    reply_set_header(reply, "Content-Security-Policy", PAGE_POLICY);
 }
 
 void pages_index(struct request *request, struct reply *reply)
 {
     (void)request;
-    reply->status = 200;
-    reply->body = pages.index;
-    reply->body_length = pages.index_length;
-    reply->content_type = "text/html; charset=utf-8";
-    reply_set_header(reply, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+    send_page(reply, &pages.index);
 }
 
 void pages_codes_json(struct request *request, struct reply *reply)
@@ -113,37 +629,62 @@ void pages_static(struct request *request, struct reply *reply)
     reply->cache_control = "public, max-age=3600";
 }
 
+/* The entry whose key is exactly key: /codes/ serves only what the catalogue lists, under
+ * the name the index links. */
+static const struct catalog_entry *entry_by_key(const char *key)
+{
+    for (size_t i = 0; i < catalog_count(); i++)
+        if (strcmp(catalog_at(i)->key, key) == 0)
+            return catalog_at(i);
+    return NULL;
+}
+
+/* The text and JSON representations name the host the client used in their curl line. */
+static void explain_with_curl_note(struct request *request, struct reply *reply,
+                                   const struct catalog_entry *e)
+{
+    reply_explain(reply, request, e->code, e->sub);
+    reply->status = 200;
+    reply->headers_described_only = true;
+    const char *host = request_header(request, "Host");
+    if (!host || strpbrk(host, " \"'<>\\`$") || strlen(host) > 255)
+        host = "localhost:8080";
+    reply->note[LANGUAGE_EN] = request_printf(
+        request,
+        "Try it: curl -i http://%s/status/%s (add -L to follow redirects, -X POST to send another "
+        "method). The HTML page of this URL has more examples.",
+        host, e->key);
+    reply->note[LANGUAGE_ZH] = request_printf(
+        request, "试一试：curl -i http://%s/status/%s（加 -L 跟随重定向，加 -X POST 换用其他方法）。"
+                 "本网址的 HTML 页面有更多示例。",
+        host, e->key);
+    reply->link = request_printf(request, "/status/%s", e->key);
+}
+
 /* /codes/{code}: the explanation at 200, with commands to try the real thing. */
 void pages_code(struct request *request, struct reply *reply)
 {
-    unsigned code = 0, sub = 0;
-    const char *dot = strchr(request->tail, '.');
-    char *end;
-    code = (unsigned)strtoul(request->tail, &end, 10);
-    if (dot && end == dot)
-        sub = (unsigned)strtoul(dot + 1, &end, 10);
-    if (*end || end == request->tail || !catalog_find(code, sub) ||
-        strspn(request->tail, "0123456789.") != strlen(request->tail)) {
+    const struct catalog_entry *e = entry_by_key(request->tail);
+    if (!e) {
         reply_error(reply, request, 404,
-                    request_printf(request, "The catalogue has no code '%s'; the index lists them all.",
+                    request_printf(request,
+                                   "The catalogue has no code '%s'; the index lists them all.",
                                    request->tail),
                     request_printf(request, "目录中没有状态码 '%s'；首页列出了全部状态码。",
                                    request->tail));
         reply->link = "/";
         return;
     }
-    reply_explain(reply, request, code, sub);
-    reply->status = 200;
-    reply->headers_described_only = true;
-    const char *host = request_header(request, "Host");
-    if (!host || strpbrk(host, " \"'<>\\`$") || strlen(host) > 255)
-        host = "localhost:8080";
-    const char *key = catalog_find(code, sub)->key;
-    reply->note[LANGUAGE_EN] = request_printf(
-        request, "Try it: curl -i http://%s/status/%s (add -L to follow redirects, -X POST to send another method).",
-        host, key);
-    reply->note[LANGUAGE_ZH] = request_printf(
-        request, "试一试：curl -i http://%s/status/%s（加 -L 跟随重定向，加 -X POST 换用其他方法）。",
-        host, key);
-    reply->link = request_printf(request, "/status/%s", key);
+    if (request->format != FORMAT_HTML) {
+        explain_with_curl_note(request, reply, e);
+        return;
+    }
+    const struct page *page = code_page(e, request->languages);
+    if (!page) {
+        reply_error(reply, request, 500, "The page for this code was not built.",
+                    "这个状态码的页面没有生成。");
+        return;
+    }
+    send_page(reply, page);
+    reply_set_header(reply, "Vary", "Accept, Accept-Language");
 }

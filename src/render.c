@@ -206,6 +206,9 @@ static void html_meta(struct strbuf *out, enum languages languages, const struct
                       const struct subject *s)
 {
     strbuf_append(out, "<p class=\"meta\">");
+    /* A browser shows no status line: say which one this page came with. */
+    if (!reply->headers_described_only)
+        strbuf_printf(out, "<span class=\"sent\">HTTP %u</span> · ", reply->status);
     if (s->class) {
         strbuf_printf(out, "<span class=\"range\">%s</span> ", s->class->range);
         for (int i = 0; i < languages_count(languages); i++) {
@@ -229,8 +232,6 @@ static void html_meta(struct strbuf *out, enum languages languages, const struct
             html_labels(out, languages, LABEL(unofficial));
         strbuf_append(out, "</span>");
     }
-    if (reply->status != s->code && !reply->headers_described_only)
-        strbuf_printf(out, " · <span class=\"sent\">HTTP %u</span>", reply->status);
     strbuf_append(out, "</p>\n");
 }
 
