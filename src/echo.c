@@ -407,12 +407,12 @@ static char *render_json_echo(const json_t *echo, size_t *length)
     return text;
 }
 
-/* Sends echo (taken over) as JSON, whatever Accept says: it is data, not an explanation.
- * ?format=html asks for a table a person can read. */
+/* Sends echo (taken over) as JSON: it is data, not an explanation, so a client asking for
+ * text gets JSON too. A browser (Accept: text/html, or ?format=html) gets a table a person
+ * can read, so /redirect/5 in an address bar ends on a readable page. */
 static void send_echo(struct request *request, struct reply *reply, json_t *echo)
 {
-    const char *format = request_query(request, "format");
-    bool html = format && strcmp(format, "html") == 0;
+    bool html = request->format == FORMAT_HTML;
     size_t length = 0;
     char *body = NULL;
     if (echo)

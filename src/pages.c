@@ -611,13 +611,13 @@ void pages_health(struct request *request, struct reply *reply)
     reply->content_type = "text/plain; charset=utf-8";
 }
 
-void pages_static(struct request *request, struct reply *reply)
+static void send_asset(struct request *request, struct reply *reply, const char *name)
 {
-    const struct asset *asset = asset_find(request->tail);
+    const struct asset *asset = asset_find(name);
     if (!asset) {
         reply_error(reply, request, 404,
-                    request_printf(request, "There is no asset called %s.", request->tail),
-                    request_printf(request, "没有名为 %s 的静态文件。", request->tail));
+                    request_printf(request, "There is no asset called %s.", name),
+                    request_printf(request, "没有名为 %s 的静态文件。", name));
         reply->link = "/";
         return;
     }
@@ -627,6 +627,16 @@ void pages_static(struct request *request, struct reply *reply)
     reply->content_type = asset_content_type(asset->name);
     /* Assets change only with the binary; an hour spares browsers a request per page. */
     reply->cache_control = "public, max-age=3600";
+}
+
+void pages_static(struct request *request, struct reply *reply)
+{
+    send_asset(request, reply, request->tail);
+}
+
+void pages_favicon(struct request *request, struct reply *reply)
+{
+    send_asset(request, reply, "favicon.svg");
 }
 
 /* The entry whose key is exactly key: /codes/ serves only what the catalogue lists, under

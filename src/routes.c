@@ -15,6 +15,7 @@ static const struct route routes[] = {
     { "/codes.json",        MATCH_EXACT,  METHODS_READ,   0,                       pages_codes_json },
     { "/codes/",            MATCH_PREFIX, METHODS_READ,   0,                       pages_code },
     { "/static/",           MATCH_PREFIX, METHODS_READ,   0,                       pages_static },
+    { "/favicon.ico",       MATCH_EXACT,  METHODS_READ,   0,                       pages_favicon },
     { "/health",            MATCH_EXACT,  METHODS_READ,   0,                       pages_health },
     { "/redirect/",         MATCH_PREFIX, METHODS_ANY,    KEEPS_BODY,              redirects_chain },
     { "/redirect-to",       MATCH_EXACT,  METHODS_ANY,    0,                       redirects_to },

@@ -89,6 +89,8 @@ void pages_code(struct request *request, struct reply *reply);
 void pages_codes_json(struct request *request, struct reply *reply);
 void pages_static(struct request *request, struct reply *reply);
 void pages_health(struct request *request, struct reply *reply);
+/* Browsers ask for /favicon.ico on every page that does not name an icon (JSON, text). */
+void pages_favicon(struct request *request, struct reply *reply);
 /* Builds the pages that never change (the index) once, at start-up. */
 bool pages_init(void);
 void pages_free(void);

@@ -155,7 +155,9 @@ static void format_parameter_overrides_accept(void **state)
     struct http_response *r = get_with(state, "/status/200?format=json", "Accept: text/html");
     assert_true(http_expect_status(r, 200));
     assert_content_type(r, "application/json");
-    assert_non_null(json_loadb(r->body, r->body_length, 0, NULL));
+    json_t *parsed = json_loadb(r->body, r->body_length, 0, NULL);
+    assert_non_null(parsed);
+    json_decref(parsed);
     http_response_free(r);
 
     r = get_with(state, "/status/200?format=text", "Accept: application/json");

@@ -151,13 +151,23 @@ static void anything_deep_path_is_echoed(void **state)
     json_decref(echo);
 }
 
-static void anything_is_json_whatever_accept_asks(void **state)
+/* Echo is data: JSON for every client but a browser, which gets a table (SPEC §1, §5). */
+static void anything_is_json_unless_html_is_asked_for(void **state)
 {
+    const char *const accepts[] = { "Accept: text/plain", "Accept: */*", "Accept: application/json" };
+    for (size_t i = 0; i < sizeof accepts / sizeof accepts[0]; i++) {
+        struct http_response *r = http_request(*state, "GET", "/anything",
+                                               (const char *[]){ accepts[i], NULL }, NULL);
+        assert_true(http_expect_status(r, 200));
+        json_decref(echo_json(r));
+        assert_string_equal(http_header(r, "Cache-Control"), "no-store");
+        http_response_free(r);
+    }
     struct http_response *r = http_request(*state, "GET", "/anything",
                                            (const char *[]){ "Accept: text/html", NULL }, NULL);
     assert_true(http_expect_status(r, 200));
-    json_decref(echo_json(r));
-    assert_string_equal(http_header(r, "Cache-Control"), "no-store");
+    assert_non_null(strstr(http_header(r, "Content-Type"), "text/html"));
+    assert_non_null(strstr(r->body, "<th>method</th>"));
     http_response_free(r);
 }
 
@@ -340,7 +350,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(anything_echoes_method_url_and_args),
         cmocka_unit_test(anything_deep_path_is_echoed),
-        cmocka_unit_test(anything_is_json_whatever_accept_asks),
+        cmocka_unit_test(anything_is_json_unless_html_is_asked_for),
         cmocka_unit_test(anything_format_html_is_an_escaped_table),
         cmocka_unit_test(anything_parses_a_json_body),
         cmocka_unit_test(anything_shows_invalid_json_as_null),
