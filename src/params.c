@@ -63,6 +63,9 @@ static void authority_host(const char *authority, size_t length, const char **ho
             n++;
         if (n < length)
             n++;
+        /* After "[v6]" only a port may follow: "[::1]evil.test" names no host we allow. */
+        if (n < length && authority[n] != ':')
+            n = 0;
     } else {
         while (n < length && authority[n] != ':')
             n++;

@@ -26,8 +26,8 @@ static void skip_spaces(const char **p)
         (*p)++;
 }
 
-enum range_result range_parse(const char *header, uint64_t length, struct byte_range *ranges,
-                              size_t *count)
+static enum range_result parse_ranges(const char *header, uint64_t length,
+                                      struct byte_range *ranges, size_t *count)
 {
     *count = 0;
     if (!header || strncasecmp(header, "bytes=", 6) != 0)
@@ -64,4 +64,13 @@ enum range_result range_parse(const char *header, uint64_t length, struct byte_r
         p++;
     }
     return *count ? RANGE_SATISFIABLE : RANGE_UNSATISFIABLE;
+}
+
+enum range_result range_parse(const char *header, uint64_t length, struct byte_range *ranges,
+                              size_t *count)
+{
+    enum range_result result = parse_ranges(header, length, ranges, count);
+    if (result == RANGE_IGNORED)
+        *count = 0; /* a Range ignored as a whole names no range, even if a prefix parsed */
+    return result;
 }

@@ -83,6 +83,8 @@ static bool slice_for_partial(struct request *request, char *body, size_t *lengt
          * first is sent, which RFC 9110 §14.2 allows (a server may serve a subset). */
         *first = ranges[0].first;
         *last = ranges[0].last;
+    } else if (*length == 0) {
+        return false; /* nothing to take a half of: the range cannot be satisfied */
     } else {
         *first = 0;
         *last = *length > 1 ? *length / 2 - 1 : 0;
