@@ -2,8 +2,10 @@
  * built once at start-up, the same daemon options statusd uses (so the difference is statusd's
  * own work), returns on the first handler call and queues on the second (MHD-NOTES §2).
  *
- * Usage: bare_mhd PORT [PATH STATUS HEADERS_FILE BODY_FILE]...
- *   HEADERS_FILE holds "Name: value" lines (Content-Type included) sent as they are;
+ * Usage: bare_mhd PORT POOL_BYTES [PATH STATUS HEADERS_FILE BODY_FILE]...
+ *   POOL_BYTES is the per-connection memory pool (statusd's POOL_SIZE in src/server.c: the
+ *   pool is zeroed after every keep-alive request and stays resident per connection, so the
+ *   ceiling must use the same size to be one). HEADERS_FILE holds "Name: value" lines (Content-Type included) sent as they are;
  *   BODY_FILE the exact body. Any other path gets an empty 404.
  * Prints "bare_mhd listening on http://127.0.0.1:PORT" (PORT 0 picks one), stops on
  * SIGTERM or SIGINT. Built by bench/run: cc -O2 bare_mhd.c -lmicrohttpd. */
@@ -110,11 +112,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || (argc - 2) % 4 != 0) {
-        fprintf(stderr, "usage: bare_mhd PORT [PATH STATUS HEADERS_FILE BODY_FILE]...\n");
+    if (argc < 3 || (argc - 3) % 4 != 0) {
+        fprintf(stderr, "usage: bare_mhd PORT POOL_BYTES [PATH STATUS HEADERS_FILE BODY_FILE]...\n");
         return 2;
     }
-    for (int i = 2; i < argc; i += 4)
+    for (int i = 3; i < argc; i += 4)
         if (!add_route(argv[i], argv[i + 1], argv[i + 2], argv[i + 3])) {
             fprintf(stderr, "bare_mhd: cannot load %s (%s, %s)\n", argv[i], argv[i + 2],
                     argv[i + 3]);
@@ -141,7 +143,7 @@ int main(int argc, char **argv)
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
         MHD_OPTION_CONNECTION_LIMIT, 20000U,
         MHD_OPTION_CONNECTION_TIMEOUT, 31U,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16384 + 4096),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)strtoul(argv[2], NULL, 10),
         MHD_OPTION_END);
     if (!daemon) {
         fprintf(stderr, "bare_mhd: cannot listen on port %s\n", argv[1]);

@@ -16,6 +16,7 @@ struct entry {
     struct state_counters counters;
     char **journal;              /* ring of JSON texts, allocated on first append */
     size_t journal_first, journal_count;
+    size_t journal_bytes;        /* text held in journal, counted in store.journal_bytes */
 };
 
 static struct {
@@ -25,6 +26,7 @@ static struct {
     size_t count, max_keys;
     uint64_t ttl_ms;
     struct entry *newest, *oldest;
+    size_t journal_bytes;        /* all journals' text, bounded by JOURNAL_BUDGET */
 } store = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t hash_key(const char *key)
@@ -48,6 +50,7 @@ bool state_init(size_t max_keys, uint64_t ttl_ms)
 
 static void entry_destroy(struct entry *e)
 {
+    store.journal_bytes -= e->journal_bytes;
     for (size_t i = 0; e->journal && i < e->journal_count; i++)
         free(e->journal[(e->journal_first + i) % JOURNAL_MAX]);
     free(e->journal);
@@ -90,10 +93,12 @@ static void remove_locked(struct entry *e)
     entry_destroy(e);
 }
 
-/* Drops expired keys from the old end, and the oldest ones beyond --max-keys. */
+/* Drops expired keys from the old end, and the oldest ones beyond --max-keys or beyond the
+ * journals' memory budget. */
 static void evict_locked(uint64_t now)
 {
     while (store.oldest && (store.count > store.max_keys ||
+                            store.journal_bytes > JOURNAL_BUDGET ||
                             now - store.oldest->touched_ms > store.ttl_ms))
         remove_locked(store.oldest);
 }
@@ -165,13 +170,22 @@ void state_journal_append(const char *client_key, const char *record_json)
         e->journal = calloc(JOURNAL_MAX, sizeof *e->journal);
     if (e && e->journal) {
         if (e->journal_count == JOURNAL_MAX) { /* full: the oldest record goes */
+            size_t gone = strlen(e->journal[e->journal_first]);
+            e->journal_bytes -= gone;
+            store.journal_bytes -= gone;
             free(e->journal[e->journal_first]);
             e->journal_first = (e->journal_first + 1) % JOURNAL_MAX;
             e->journal_count--;
         }
         e->journal[(e->journal_first + e->journal_count) % JOURNAL_MAX] = copy;
         e->journal_count++;
+        e->journal_bytes += strlen(copy);
+        store.journal_bytes += strlen(copy);
         copy = NULL;
+        /* Over budget: the least recently used keys go, as for --max-keys. This one was just
+         * used, so it stays unless it alone is over the budget. */
+        if (store.journal_bytes > JOURNAL_BUDGET && store.oldest != e)
+            evict_locked(now_ms());
     }
     pthread_mutex_unlock(&store.lock);
     free(copy);

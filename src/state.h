@@ -31,6 +31,9 @@ void state_forget(const char *key);
 /* Appends one JSON object (text) to the journal of a client key. The journal keeps the last
  * JOURNAL_MAX records of each key. */
 #define JOURNAL_MAX 1000
+/* All journals together hold at most this much text; beyond it the least recently used keys
+ * are forgotten. A record holds at most 64 headers of 256 bytes (stateful.c). */
+#define JOURNAL_BUDGET ((size_t)64 << 20)
 void state_journal_append(const char *client_key, const char *record_json);
 
 /* The journal of a client key as a JSON array (malloc'ed text), "[]" when unknown. */

@@ -296,13 +296,33 @@ static bool is_utf8(const char *text)
     return probe != NULL;
 }
 
+/* A journal record keeps at most this many headers, each value cut at this many bytes: the
+ * journal is for asserting what a client sent, and a client padding its requests must not
+ * be able to grow the server's memory with them. */
+#define RECORD_MAX_HEADERS 64
+#define RECORD_MAX_VALUE 256
+
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *name,
                                   const char *value)
 {
     (void)kind;
     json_t *headers = cls;
+    if (json_object_size(headers) >= RECORD_MAX_HEADERS) {
+        json_object_set_new(headers, "(more headers)", json_string("not recorded"));
+        return MHD_NO;
+    }
+    char cut[RECORD_MAX_VALUE + 4];
+    if (value && strlen(value) > RECORD_MAX_VALUE) {
+        /* Cut on a character boundary, then mark the cut. */
+        size_t n = RECORD_MAX_VALUE;
+        while (n > 0 && ((unsigned char)value[n] & 0xc0) == 0x80)
+            n--;
+        memcpy(cut, value, n);
+        memcpy(cut + n, "...", 4);
+        value = cut;
+    }
     json_t *text = text_or_marker(value);
-    if (!is_utf8(name))
+    if (!is_utf8(name) || strlen(name) > RECORD_MAX_VALUE)
         name = NOT_UTF8;
     json_t *existing = json_object_get(headers, name);
     if (!existing) {

@@ -94,6 +94,9 @@ class HostileTest(unittest.TestCase):
         self.addCleanup(c.close)
         return c
 
+    def tearDown(self):
+        self.assertHealthy()  # after every hostile exchange, a new connection is served
+
     def assertHealthy(self):
         self.assertEqual(health_ok(self.port), 200, "/health on a new connection")
 
@@ -304,19 +307,24 @@ class Disconnects(HostileTest):
         self.assertEqual(wait_for_log(SERVER, t)["outcome"], "client-aborted")
         self.assertHealthy()
 
-    def test_disconnect_mid_delay_is_logged_client_closed(self):
+    # Depending on whether libmicrohttpd reads the socket before calling statusd back after the
+    # delay, the hang-up is logged by statusd (client-closed) or by libmicrohttpd's own
+    # termination code; never as "ok".
+    GONE = ("client-closed", "client-aborted", "read-error")
+
+    def test_disconnect_mid_delay_is_logged_as_gone(self):
         t = tag()
         self.vanish_after(get("/status/200?delay=1&t=" + t), wait=0.2)
         self.assertHealthy()  # served while the abandoned delay is pending
         record = wait_for_log(SERVER, t)
-        self.assertEqual(record["outcome"], "client-closed")
+        self.assertIn(record["outcome"], self.GONE)
         self.assertGreaterEqual(record["duration_ms"], 900)
         self.assertHealthy()
 
-    def test_reset_mid_delay_is_logged_client_closed(self):
+    def test_reset_mid_delay_is_logged_as_gone(self):
         t = tag()
         self.vanish_after(get("/delay/0.5?t=" + t), wait=0.1, reset=True)
-        self.assertEqual(wait_for_log(SERVER, t)["outcome"], "client-closed")
+        self.assertIn(wait_for_log(SERVER, t)["outcome"], self.GONE)
         self.assertHealthy()
 
     def test_half_closed_client_still_gets_its_delayed_answer(self):
@@ -455,13 +463,33 @@ class Slowloris(HostileTest):
 def hold(port, n):
     """n connections, each proven served by one request; they stay open."""
     held = []
-    for _ in range(n):
-        c = RawConnection(port, timeout=3)
-        c.send(get("/health"))
-        if c.read_response().status != 200:
-            raise AssertionError("a held connection was not served")
-        held.append(c)
+    try:
+        for _ in range(n):
+            c = RawConnection(port, timeout=3)
+            held.append(c)
+            c.send(get("/health"))
+            if c.read_response().status != 200:
+                raise AssertionError("a held connection was not served")
+    except BaseException:
+        for c in held:
+            c.close()
+        raise
     return held
+
+
+def all_slots_free_again(port, n, within=5.0):
+    """True once n connections can be held at the same time again (the server counts a close
+    only when it has processed it, a moment after the client's close)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            for c in hold(port, n):
+                c.close()
+            return True
+        except (OSError, AssertionError):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
 
 
 def refused_at_once(port, within=0.5):
@@ -504,17 +532,8 @@ class ConnectionLimits(unittest.TestCase):
         finally:
             for c in held:
                 c.close()
-        # Freed slots are used again (the count follows closes).
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
-            try:
-                if health_ok(server.port) == 200:
-                    break
-            except (OSError, AssertionError):
-                time.sleep(0.1)
-        self.assertEqual(health_ok(server.port), 200)
-        for c in hold(server.port, limit):
-            c.close()
+        self.assertTrue(all_slots_free_again(server.port, limit),
+                        "the freed connections were not counted as closed")
 
     def test_per_ip_limit_closes_extra_connections_at_once(self):
         self.assertLimitHolds(self.limited("--max-connections-per-ip", "3"), 3)
@@ -583,16 +602,8 @@ class DescriptorExhaustion(unittest.TestCase):
         finally:
             for c in clients:
                 c.close()
-        deadline = time.monotonic() + 5
-        status = None
-        while time.monotonic() < deadline and status != 200:
-            try:
-                status = health_ok(server.port)
-            except (OSError, AssertionError):
-                time.sleep(0.2)
-        self.assertEqual(status, 200, "not serving again after the connections closed")
-        for c in hold(server.port, served):  # every slot is usable again
-            c.close()
+        self.assertTrue(all_slots_free_again(server.port, served),
+                        "not serving %d connections again after the others closed" % served)
 
 
 if __name__ == "__main__":

@@ -54,9 +54,13 @@ class Valgrind(unittest.TestCase):
                             "--log-file=" + self.log.name, *self.server.args]
         harness.START_TIMEOUT = 60  # read at start(): valgrind starts slowly
         self.server.start()
-        self.addCleanup(self.server.kill)
+        self.addCleanup(self.stop_anyway)
         self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=20)
         self.addCleanup(self.conn.close)
+
+    def stop_anyway(self):
+        self.server.kill()  # a no-op once it has exited
+        self.server._close_files()
 
     # -- request helpers -------------------------------------------------------------------
     def call(self, method, target, status, body=None, headers=None):
