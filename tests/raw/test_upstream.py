@@ -527,6 +527,16 @@ class TestJournal(unittest.TestCase):
         self.assertEqual(len(journal(key)), 1)
         self.assertEqual(len(journal(key)), 1)
 
+    def test_journal_records_are_bounded_whatever_the_client_sends(self):
+        # A padded request must not be able to grow the server's memory through its journal.
+        key = unique_key("padded")
+        headers = [("X-Pad", "a" * 12000)] + [("X-H%d" % i, "v") for i in range(100)]
+        get("/status/200?key=" + key, headers=headers)
+        record = journal(key)[0]
+        self.assertEqual(record["headers"]["X-Pad"], "a" * 256 + "...")
+        self.assertLessEqual(len(record["headers"]), 65)
+        self.assertEqual(record["headers"]["(more headers)"], "not recorded")
+
     def test_journal_of_an_unknown_key_is_an_empty_list(self):
         self.assertEqual(journal(unique_key("unknown")), [])
 
