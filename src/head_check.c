@@ -1,0 +1,200 @@
+/* The request head, as libmicrohttpd parsed it, checked before the body is read: what
+ * RFC 9110/9112 say to reject but libmicrohttpd 0.9.75 lets through, and statusd's limits. */
+#include "head_check.h"
+
+#include "config.h"
+#include "numbers.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Header lines libmicrohttpd 0.9.75 accepts but RFC 9110/9112 say to reject (400). */
+enum head_flaw {
+    HEAD_SOUND,
+    HEAD_FOLDED,       /* obs-fold: a line starting with SP or HT continues the previous one */
+    HEAD_BAD_NAME,     /* not a token: "Host : x", a control byte, a leading space */
+    HEAD_CONTROL_BYTE, /* CR, DEL or another control byte but HT in a value */
+    HEAD_CUT_AT_NUL,   /* a NUL in a value, which libmicrohttpd silently cuts there */
+};
+
+struct head_size {
+    size_t bytes;
+    unsigned content_lengths;
+    bool transfer_encoding;
+    enum head_flaw flaw;
+    const char *flawed_name; /* the header the flaw is in, for the 400's text */
+    /* libmicrohttpd 0.9.75 parses the head in place: version, then each name, value and line
+     * end in wire order, up to head_end. Its two silent rewrites show only in that layout (see
+     * check_layout); previous_end is where the last piece seen ended. NULL: not checked. */
+    const char *previous_end;
+    const char *head_end;
+};
+
+/* True if [from, to) holds only bytes libmicrohttpd leaves between the pieces of a head: the
+ * line ends and the colon it overwrote with NULs, whitespace it skipped, and `also`. */
+static bool only_separators(const char *from, const char *to, const char *also)
+{
+    for (const char *p = from; p < to; p++)
+        if (*p != '\0' && !strchr(also, *p))
+            return false;
+    return true;
+}
+
+/* A folded line is appended to the previous header's NAME (so "Content-Length: 0\r\n 5"
+ * becomes "Content-Length5: 0", and the length a proxy saw is gone), which libmicrohttpd must
+ * copy out of its read buffer: the name then lies after its own value. A NUL in a value cuts it
+ * short: the rest of the value is left between its end and the next line. */
+static enum head_flaw check_layout(struct head_size *size, const char *name, const char *value)
+{
+    uintptr_t start = (uintptr_t)size->previous_end, end = (uintptr_t)size->head_end;
+    uintptr_t at_name = (uintptr_t)name, at_value = (uintptr_t)value;
+    if (at_name < start || at_value < at_name + strlen(name) + 1 || at_value > end)
+        return HEAD_FOLDED;
+    if (!only_separators(size->previous_end, name, "\r\n \t"))
+        return HEAD_CUT_AT_NUL; /* in the previous header's value */
+    if (!only_separators(name + strlen(name), value, ": \t"))
+        return HEAD_FOLDED;
+    size->previous_end = value + strlen(value);
+    return HEAD_SOUND;
+}
+
+static enum head_flaw check_header(struct head_size *size, const char *name, const char *value)
+{
+    static const char token[] = "!#$%&'*+-.^_`|~0123456789"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    if (!*name || name[strspn(name, token)] != '\0')
+        return HEAD_BAD_NAME;
+    for (const unsigned char *p = (const unsigned char *)value; p && *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return HEAD_CONTROL_BYTE;
+    return size->head_end ? check_layout(size, name, value) : HEAD_SOUND;
+}
+
+static enum MHD_Result measure_header(void *cls, enum MHD_ValueKind kind, const char *name,
+                                      const char *value)
+{
+    (void)kind;
+    struct head_size *size = cls;
+    size->bytes += strlen(name) + 2 + (value ? strlen(value) : 0) + 2;
+    if (strcasecmp(name, "Content-Length") == 0)
+        size->content_lengths++;
+    if (strcasecmp(name, "Transfer-Encoding") == 0)
+        size->transfer_encoding = true;
+    if (size->flaw == HEAD_SOUND) {
+        size->flaw = check_header(size, name, value);
+        /* A NUL is found at the line after it: then the flaw is in the header before. */
+        if (size->flaw != HEAD_CUT_AT_NUL)
+            size->flawed_name = name;
+    }
+    return MHD_YES;
+}
+
+/* Where libmicrohttpd's copy of the head ends, so check_layout can read up to it; NULL when the
+ * library does not say (the layout checks are then skipped). */
+static const char *head_end(const struct request *r)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(r->connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    return info && info->header_size ? r->method + info->header_size : NULL;
+}
+
+/* The 400 for a flawed head: says what was wrong, naming the header where that is safe. */
+static void refuse_flawed_head(struct request *r, struct reply *reply, enum head_flaw flaw,
+                               const char *name)
+{
+    switch (flaw) {
+    case HEAD_FOLDED:
+        reply_error(reply, r, 400,
+                    "A header line starts with a space or tab: obsolete line folding (RFC 9112 "
+                    "§5.2), which libmicrohttpd 0.9.75 would merge into the header's name. A "
+                    "proxy could read the header differently, so the request is refused.",
+                    "某个头部行以空格或制表符开头：这是已废弃的折行（RFC 9112 §5.2），"
+                    "libmicrohttpd 0.9.75 会把它并入头部名称。代理可能对该头部理解不同，因此拒绝该请求。");
+        break;
+    case HEAD_BAD_NAME:
+        reply_error(reply, r, 400,
+                    "A header name is not a token (RFC 9110 §5.1): it contains a space, a control "
+                    "byte or a separator, as in 'Host : x' or a first header line starting with a "
+                    "space.",
+                    "某个头部名称不是合法的 token（RFC 9110 §5.1）：其中含有空格、控制字符或分隔符，"
+                    "例如 'Host : x'，或第一个头部行以空格开头。");
+        break;
+    default:
+        name = name ? name : "(request line)"; /* a NUL right after the HTTP version */
+        reply_error(reply, r, 400,
+                    request_printf(r, "The value of the header '%.64s' contains %s, which RFC "
+                                      "9110 §5.5 forbids in a field value.", name,
+                                   flaw == HEAD_CUT_AT_NUL ? "a NUL byte" : "a control byte"),
+                    request_printf(r, "头部 '%.64s' 的值含有%s，RFC 9110 §5.5 禁止字段值中出现。",
+                                   name, flaw == HEAD_CUT_AT_NUL ? " NUL 字节" : "控制字符"));
+        break;
+    }
+}
+
+bool head_check(struct request *r, const char *target, const struct config *config,
+                struct reply *reply)
+{
+    size_t line = strlen(r->method) + 1 + strlen(target) + 1 + strlen(r->version) + 2;
+    if (line > config->max_header_bytes) {
+        reply_error(reply, r, 414,
+                    request_printf(r, "The request line is %zu bytes; this server accepts at most %zu "
+                                      "(--max-header-bytes).", line, config->max_header_bytes),
+                    request_printf(r, "请求行有 %zu 字节；本服务器最多接受 %zu 字节（--max-header-bytes）。",
+                                   line, config->max_header_bytes));
+        reply->lean = true;
+        return false;
+    }
+    struct head_size size = { .bytes = line, .head_end = head_end(r) };
+    size.previous_end = size.head_end ? r->version + strlen(r->version) : NULL;
+    MHD_get_connection_values(r->connection, MHD_HEADER_KIND, measure_header, &size);
+    if (size.bytes + 2 > config->max_header_bytes) {
+        reply_error(reply, r, 431,
+                    request_printf(r, "The request head is %zu bytes; this server accepts at most %zu "
+                                      "(--max-header-bytes).", size.bytes + 2, config->max_header_bytes),
+                    request_printf(r, "请求头部共 %zu 字节；本服务器最多接受 %zu 字节（--max-header-bytes）。",
+                                   size.bytes + 2, config->max_header_bytes));
+        reply->lean = true;
+        return false;
+    }
+    /* Whatever follows the last value up to the end of the head: a NUL cut that value short. */
+    if (size.flaw == HEAD_SOUND && size.head_end &&
+        !only_separators(size.previous_end, size.head_end, "\r\n \t"))
+        size.flaw = HEAD_CUT_AT_NUL;
+    if (size.flaw != HEAD_SOUND) {
+        refuse_flawed_head(r, reply, size.flaw, size.flawed_name);
+        return false;
+    }
+    if (size.content_lengths > 1 || (size.content_lengths && size.transfer_encoding)) {
+        reply_error(reply, r, 400,
+                    "The request has more than one way to find where its body ends (several "
+                    "Content-Length headers, or Content-Length with Transfer-Encoding): a proxy "
+                    "and this server could disagree, which is how requests are smuggled.",
+                    "请求有多种确定消息体结尾的方式（多个 Content-Length，或同时带有 Content-Length 和 "
+                    "Transfer-Encoding）：代理和本服务器可能理解不一致，这正是请求走私的手法。");
+        return false;
+    }
+    const char *length = request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t declared;
+    if (length && parse_uint(length, UINT64_MAX, &declared) && declared > config->max_body) {
+        reply_error(reply, r, 413,
+                    request_printf(r, "The body would be %llu bytes; this server accepts at most %llu "
+                                      "(--max-body). It was not read.",
+                                   (unsigned long long)declared,
+                                   (unsigned long long)config->max_body),
+                    request_printf(r, "消息体将有 %llu 字节；本服务器最多接受 %llu 字节（--max-body），未读取。",
+                                   (unsigned long long)declared,
+                                   (unsigned long long)config->max_body));
+        return false;
+    }
+    const char *expect = request_header(r, MHD_HTTP_HEADER_EXPECT);
+    if (expect && strcasecmp(expect, "100-continue") != 0) {
+        reply_error(reply, r, 417,
+                    request_printf(r, "This server meets only 'Expect: 100-continue', not '%s'.",
+                                   expect),
+                    request_printf(r, "本服务器只支持 'Expect: 100-continue'，不支持 '%s'。", expect));
+        return false;
+    }
+    return true;
+}
