@@ -28,6 +28,8 @@ const char *request_header(const struct request *request, const char *name)
 
 const char *request_query(const struct request *request, const char *name)
 {
+    if (request->no_query)
+        return NULL;
     return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 

@@ -55,6 +55,9 @@ struct request {
      * not NUL-terminated, may hold any byte. */
     const char *body;
     size_t body_length;
+    /* Set when the target has no '?': every query lookup is then NULL without a scan of the
+     * parameters (a dozen per request otherwise). Zero, the default, means "look". */
+    bool no_query;
     size_t arena_used;
     char arena[REQUEST_ARENA_SIZE];
 };

@@ -9,6 +9,7 @@
 #include "routes.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -544,11 +545,20 @@ static bool build_code_page(struct page *page, const struct catalog_entry *e,
     return page->html != NULL;
 }
 
+/* Built on first request, not at start-up: the pages are 30% of start-up's instructions and
+ * a few MiB that most runs never show. */
+static pthread_mutex_t code_pages_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static struct page *code_page(const struct catalog_entry *e, enum languages languages)
 {
     for (size_t i = 0; i < pages.code_count / LANGUAGES_COUNT; i++)
-        if (catalog_at(i) == e)
-            return &pages.codes[i * LANGUAGES_COUNT + languages];
+        if (catalog_at(i) == e) {
+            struct page *page = &pages.codes[i * LANGUAGES_COUNT + languages];
+            pthread_mutex_lock(&code_pages_lock);
+            bool ready = page->html || build_code_page(page, e, languages);
+            pthread_mutex_unlock(&code_pages_lock);
+            return ready ? page : NULL;
+        }
     return NULL;
 }
 
@@ -560,11 +570,6 @@ bool pages_init(void)
     if (!pages.codes)
         return false;
     pages.code_count = catalog_count() * LANGUAGES_COUNT;
-    for (size_t i = 0; i < catalog_count(); i++)
-        for (int l = 0; l < LANGUAGES_COUNT; l++)
-            if (!build_code_page(&pages.codes[i * LANGUAGES_COUNT + (size_t)l], catalog_at(i),
-                                 (enum languages)l))
-                return false;
     return true;
 }
 

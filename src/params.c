@@ -236,6 +236,8 @@ static enum MHD_Result collect_extra_header(void *cls, enum MHD_ValueKind kind, 
 bool params_has_extra_headers(struct request *request)
 {
     struct extra_headers x = { .request = request };
+    if (request->no_query)
+        return false;
     MHD_get_connection_values(request->connection, MHD_GET_ARGUMENT_KIND, collect_extra_header,
                               &x);
     return x.present;

@@ -40,15 +40,25 @@ void strbuf_append(struct strbuf *b, const char *s)
 
 void strbuf_printf(struct strbuf *b, const char *format, ...)
 {
+    if (b->failed)
+        return;
+    /* Formatted straight into the free space; a second pass only when it did not fit. */
+    size_t room = b->capacity - b->length;
     va_list args;
     va_start(args, format);
-    int needed = vsnprintf(NULL, 0, format, args);
+    int needed = vsnprintf(room ? b->data + b->length : NULL, room, format, args);
     va_end(args);
-    if (needed < 0 || !strbuf_reserve(b, (size_t)needed))
+    if (needed < 0)
         return;
-    va_start(args, format);
-    vsnprintf(b->data + b->length, (size_t)needed + 1, format, args);
-    va_end(args);
+    if ((size_t)needed >= room) {
+        if (room)
+            b->data[b->length] = '\0'; /* undo the cut-off attempt */
+        if (!strbuf_reserve(b, (size_t)needed))
+            return;
+        va_start(args, format);
+        vsnprintf(b->data + b->length, (size_t)needed + 1, format, args);
+        va_end(args);
+    }
     b->length += (size_t)needed;
 }
 
