@@ -70,6 +70,7 @@ static struct {
     struct listener listener; /* address or inherited socket, TLS (listen.h) */
     bool listening;
     bool debug;
+    atomic_bool stopping;
     atomic_uint connections; /* open now (on_connection) */
     unsigned max_connections; /* --max-connections, or what the descriptors allow */
 } server;
@@ -582,6 +583,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *address, sock
     (void)cls;
     (void)address;
     (void)length;
+    if (atomic_load(&server.stopping))
+        return MHD_NO; /* shutting down: whatever still gets in is closed at once */
     return atomic_load(&server.connections) < server.max_connections ? MHD_YES : MHD_NO;
 }
 
@@ -655,17 +658,36 @@ bool server_start(const struct config *config)
     return true;
 }
 
+/* Stops taking new connections. Not with MHD_quiesce_daemon(): in 0.9.75 it races the epoll
+ * worker threads to remove the listening socket from their epoll sets, and the loser aborts
+ * the process ("Failed to remove listen FD from epoll set"; seen about once in five stops
+ * under load, and a known upstream defect). */
+static void stop_accepting(void)
+{
+    atomic_store(&server.stopping, true); /* on_accept closes whatever still gets in */
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server.daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    if (!info || info->listen_fd == MHD_INVALID_SOCKET)
+        return;
+    /* A socket that does not listen, put in the listening one's place, closes it: the kernel
+     * stops listening (new clients get "connection refused" at once, not a wait in the
+     * backlog) and drops it from every epoll set itself, while libmicrohttpd's descriptor
+     * number stays valid until MHD_stop_daemon() closes it. Under systemd, systemd holds the
+     * socket too: it keeps listening, and new clients wait in its backlog for the next start
+     * (libmicrohttpd may spin on it for the last seconds of the stop; better than aborting). */
+    int placeholder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (placeholder >= 0) {
+        dup2(placeholder, info->listen_fd);
+        close(placeholder);
+    }
+}
+
 void server_stop(void)
 {
     if (!server.daemon)
         return;
-    /* 1. Stop accepting. shutdown() makes new clients get "connection refused" at once
-     *    instead of waiting in the kernel backlog (MHD-NOTES §7). */
-    MHD_socket listener = MHD_quiesce_daemon(server.daemon);
-    /* Not for systemd's socket: systemd keeps it, and its backlog, for the next start, and
-     * shutdown() would stop it listening for good. Closing our copy is enough. */
-    if (listener != MHD_INVALID_SOCKET && server.listener.inherited_fd < 0)
-        shutdown(listener, SHUT_RDWR);
+    /* 1. Stop accepting. */
+    stop_accepting();
     /* 2. Delayed requests are answered now rather than dropped. */
     timer_expire_all();
     /* WebSocket sessions close now (1001): an upgraded connection still open would keep
@@ -676,8 +698,6 @@ void server_stop(void)
     while (atomic_load(&server.in_flight) > 0 && now_ms() < deadline)
         usleep(10000);
     MHD_stop_daemon(server.daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
     listener_free(&server.listener);
     server.daemon = NULL;
 }
