@@ -624,7 +624,8 @@ bool server_start(const struct config *config)
         flags, server.listener.mhd_port, on_accept, NULL, on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_ARRAY, server.listener.options, /* address or socket, TLS */
-        MHD_OPTION_THREAD_POOL_SIZE, config->threads,
+        /* A pool of one is no pool: libmicrohttpd would warn and ignore it. */
+        MHD_OPTION_THREAD_POOL_SIZE, config->threads > 1 ? config->threads : 0U,
         /* Above statusd's own limit by what the workers can accept at the same moment, so
          * on_accept refuses first (libmicrohttpd splits this limit evenly among them). */
         MHD_OPTION_CONNECTION_LIMIT, server.max_connections + config->threads,
