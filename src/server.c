@@ -620,12 +620,17 @@ bool server_start(const struct config *config)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_TURBO |
                      server.listener.mhd_flags;
+    /* A pool of one is no pool: libmicrohttpd warns and ignores it, so then none is asked for. */
+    struct MHD_OptionItem threading[] = {
+        { config->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, config->threads,
+          NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
     server.daemon = MHD_start_daemon(
         flags, server.listener.mhd_port, on_accept, NULL, on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_ARRAY, server.listener.options, /* address or socket, TLS */
-        /* A pool of one is no pool: libmicrohttpd would warn and ignore it. */
-        MHD_OPTION_THREAD_POOL_SIZE, config->threads > 1 ? config->threads : 0U,
+        MHD_OPTION_ARRAY, threading,
         /* Above statusd's own limit by what the workers can accept at the same moment, so
          * on_accept refuses first (libmicrohttpd splits this limit evenly among them). */
         MHD_OPTION_CONNECTION_LIMIT, server.max_connections + config->threads,
