@@ -27,14 +27,6 @@ static struct http_response *send_with(void **state, const char *method, const c
     return http_request(*state, method, target, (const char *[]){ header, NULL }, body);
 }
 
-static void assert_bad_parameter(struct http_response *r, const char *parameter)
-{
-    assert_true(http_expect_status(r, 400));
-    char quoted[64];
-    snprintf(quoted, sizeof quoted, "'%s'", parameter);
-    if (!http_body_contains(r, quoted))
-        fail_msg("%s: the 400 body does not name %s:\n%s", r->request, quoted, r->body);
-}
 
 static void assert_header(const struct http_response *r, const char *name, const char *want)
 {
@@ -180,7 +172,7 @@ static void upload_with_bad_parameters_is_400(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct http_response *r = send_with(state, "POST", cases[i].target, "Content-Type: a/b",
                                             "abc");
-        assert_bad_parameter(r, cases[i].parameter);
+        http_assert_bad_parameter(r, cases[i].parameter);
         http_response_free(r);
     }
 }
@@ -277,7 +269,7 @@ static void method_list_that_is_empty_or_not_tokens_is_400(void **state)
     };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         struct http_response *r = http_request(*state, "GET", targets[i], NULL, NULL);
-        assert_bad_parameter(r, "methods");
+        http_assert_bad_parameter(r, "methods");
         assert_null(http_header(r, "Allow"));
         http_response_free(r);
     }
@@ -341,7 +333,7 @@ static void negotiate_with_bad_types_is_400(void **state)
     };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         struct http_response *r = http_request(*state, "GET", targets[i], NULL, NULL);
-        assert_bad_parameter(r, "types");
+        http_assert_bad_parameter(r, "types");
         http_response_free(r);
     }
 }

@@ -29,14 +29,6 @@ static struct http_response *get_with(void **state, const char *target, const ch
     return http_request(*state, "GET", target, (const char *[]){ header, NULL }, NULL);
 }
 
-static void assert_bad_parameter(struct http_response *r, const char *parameter)
-{
-    assert_true(http_expect_status(r, 400));
-    char quoted[64];
-    snprintf(quoted, sizeof quoted, "'%s'", parameter);
-    if (!http_body_contains(r, quoted))
-        fail_msg("%s: the 400 body does not name %s:\n%s", r->request, quoted, r->body);
-}
 
 static void assert_content_type(const struct http_response *r, const char *want)
 {
@@ -168,7 +160,7 @@ static void format_parameter_overrides_accept(void **state)
 static void unknown_format_is_400_naming_format(void **state)
 {
     struct http_response *r = get(state, "/status/200?format=xml");
-    assert_bad_parameter(r, "format");
+    http_assert_bad_parameter(r, "format");
     http_response_free(r);
 }
 
@@ -228,7 +220,7 @@ static void lang_parameter_gives_one_language_only(void **state)
 static void unknown_lang_is_400_naming_lang(void **state)
 {
     struct http_response *r = get(state, "/status/200?lang=fr");
-    assert_bad_parameter(r, "lang");
+    http_assert_bad_parameter(r, "lang");
     http_response_free(r);
 }
 
@@ -422,7 +414,7 @@ static void bad_delay_is_400_naming_delay(void **state)
                                            "/status/200?delay=999999", "/health?delay=x" };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         struct http_response *r = get(state, targets[i]);
-        assert_bad_parameter(r, "delay");
+        http_assert_bad_parameter(r, "delay");
         http_response_free(r);
     }
 }
@@ -436,7 +428,7 @@ static int start_max_delay_1_server(void **state)
 static void delay_over_max_delay_is_400_never_shortened(void **state)
 {
     struct http_response *r = get(state, "/status/200?delay=2");
-    assert_bad_parameter(r, "delay");
+    http_assert_bad_parameter(r, "delay");
     /* Refused at once rather than waited for and cut short. */
     assert_true(r->total_time < 1.0);
     http_response_free(r);

@@ -38,11 +38,7 @@ static void assert_redirect(struct http_response *r, long status, const char *lo
 
 static void assert_bad_parameter(struct http_response *r, const char *parameter)
 {
-    assert_true(http_expect_status(r, 400));
-    char quoted[64];
-    snprintf(quoted, sizeof quoted, "'%s'", parameter);
-    if (!http_body_contains(r, quoted))
-        fail_msg("%s: the 400 body does not name %s:\n%s", r->request, quoted, r->body);
+    http_assert_bad_parameter(r, parameter);
     if (http_header(r, "Location"))
         fail_msg("%s: a refused redirect still sent Location: %s", r->request,
                  http_header(r, "Location"));

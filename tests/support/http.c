@@ -8,6 +8,13 @@
 #include <strings.h>
 #include <time.h>
 
+/* cmocka needs these before it, and only them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 /* One request and the response it is filling in. */
 struct transfer {
     CURL *easy;
@@ -387,4 +394,13 @@ bool http_expect_status(const struct http_response *response, long want)
                                                                         : 600),
             response->body);
     return false;
+}
+
+void http_assert_bad_parameter(const struct http_response *r, const char *parameter)
+{
+    assert_true(http_expect_status(r, 400));
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "'%s'", parameter);
+    if (!http_body_contains(r, quoted))
+        fail_msg("%s: the 400 body does not name %s:\n%s", r->request, quoted, r->body);
 }

@@ -87,6 +87,10 @@ const char *http_head_header(const struct http_head *head, const char *name);
  * the status or libcurl's error, the start of the body), for assert_true(). */
 bool http_expect_status(const struct http_response *response, long want);
 
+/* Fails the test unless r is a 400 whose body names parameter as the server quotes it
+ * ('code'): every refused parameter must be named (SPEC §1). */
+void http_assert_bad_parameter(const struct http_response *r, const char *parameter);
+
 /* Whether the body contains text (byte comparison; the body may hold UTF-8). */
 bool http_body_contains(const struct http_response *response, const char *text);
 /* Byte offset of text in the body, or -1. */
