@@ -412,8 +412,7 @@ static bool read_common_parameters(struct exchange *x)
     }
     const char *format = request_query(r, "format");
     const char *lang = request_query(r, "lang");
-    r->format = negotiate_format(request_header(r, MHD_HTTP_HEADER_ACCEPT));
-    r->languages = negotiate_languages(request_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+    /* Accept and Accept-Language were negotiated when the head arrived; the parameters win. */
     if (format && !negotiate_format_name(format, &r->format)) {
         reply_bad_parameter(&x->reply, r, "format", "text, html or json", "text、html 或 json");
         return false;
