@@ -30,16 +30,6 @@
 #define MISSING_NOTE "No credentials were sent"
 #define WRONG_NOTE "Wrong credentials"
 
-static struct http_response *get(void **state, const char *target)
-{
-    return http_request(*state, "GET", target, NO_HEADERS, NULL);
-}
-
-static struct http_response *get_with(void **state, const char *target, const char *header)
-{
-    return http_request(*state, "GET", target, (const char *[]){header, NULL}, NULL);
-}
-
 /* The transfer worked and the status is want; says what came instead when not. */
 static void assert_status(const struct http_response *r, long want)
 {
@@ -65,7 +55,7 @@ static void assert_body_lacks(const struct http_response *r, const char *text)
 /* One GET, then its status, freeing the response. */
 static long status_of(void **state, const char *target, const char *header)
 {
-    struct http_response *r = header ? get_with(state, target, header) : get(state, target);
+    struct http_response *r = header ? http_get_with(state, target, header) : http_get(state, target);
     long status = r->result == 0 ? r->status : -1;
     http_response_free(r);
     return status;
@@ -74,7 +64,7 @@ static long status_of(void **state, const char *target, const char *header)
 /* A 400 whose body names the parameter as the server quotes it. */
 static void assert_bad_parameter(void **state, const char *target, const char *parameter)
 {
-    struct http_response *r = get(state, target);
+    struct http_response *r = http_get(state, target);
     assert_status(r, 400);
     char quoted[64];
     snprintf(quoted, sizeof quoted, "'%s'", parameter);
@@ -115,7 +105,7 @@ static long digest_status(void **state, const char *target, const char *user_pas
 static void basic_auth_with_right_credentials_is_200_naming_the_user(void **state)
 {
     struct http_response *r =
-        get_with(state, "/basic-auth/user/passwd", "Authorization: " USER_PASSWD);
+        http_get_with(state, "/basic-auth/user/passwd", "Authorization: " USER_PASSWD);
     assert_status(r, 200);
     assert_body_has(r, "Authenticated: user 'user'");
     assert_body_has(r, "认证成功");
@@ -125,7 +115,7 @@ static void basic_auth_with_right_credentials_is_200_naming_the_user(void **stat
 
 static void basic_auth_without_credentials_is_401_saying_they_are_missing(void **state)
 {
-    struct http_response *r = get(state, "/basic-auth/user/passwd");
+    struct http_response *r = http_get(state, "/basic-auth/user/passwd");
     assert_status(r, 401);
     assert_string_equal(http_header(r, "WWW-Authenticate"), "Basic realm=\"statusd\"");
     assert_body_has(r, MISSING_NOTE);
@@ -137,7 +127,7 @@ static void basic_auth_without_credentials_is_401_saying_they_are_missing(void *
 static void basic_auth_with_wrong_password_says_wrong_and_never_echoes_it(void **state)
 {
     struct http_response *r =
-        get_with(state, "/basic-auth/user/passwd", "Authorization: " USER_WRONG);
+        http_get_with(state, "/basic-auth/user/passwd", "Authorization: " USER_WRONG);
     assert_status(r, 401);
     assert_string_equal(http_header(r, "WWW-Authenticate"), "Basic realm=\"statusd\"");
     assert_body_has(r, WRONG_NOTE);
@@ -152,7 +142,7 @@ static void basic_auth_with_wrong_password_says_wrong_and_never_echoes_it(void *
 static void basic_auth_with_wrong_user_names_the_user_tried(void **state)
 {
     struct http_response *r =
-        get_with(state, "/basic-auth/user/passwd", "Authorization: " BOB_PASSWD);
+        http_get_with(state, "/basic-auth/user/passwd", "Authorization: " BOB_PASSWD);
     assert_status(r, 401);
     assert_body_has(r, "user 'bob' is not the user this URL expects");
     http_response_free(r);
@@ -178,7 +168,7 @@ static void basic_auth_splits_at_the_first_colon_so_passwords_may_hold_colons(vo
 static void basic_auth_accepts_a_utf8_user(void **state)
 {
     struct http_response *r =
-        get_with(state, "/basic-auth/%E7%94%A8%E6%88%B7/pw", "Authorization: " CHINESE_USER);
+        http_get_with(state, "/basic-auth/%E7%94%A8%E6%88%B7/pw", "Authorization: " CHINESE_USER);
     assert_status(r, 200);
     assert_body_has(r, "用户");
     http_response_free(r);
@@ -195,7 +185,7 @@ static void basic_auth_with_invalid_base64_is_401_and_the_server_lives_on(void *
         "Authorization: Basic dXNlcjpwYXNzd2Q=dXNl",
     };
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
-        struct http_response *r = get_with(state, "/basic-auth/user/passwd", garbage[i]);
+        struct http_response *r = http_get_with(state, "/basic-auth/user/passwd", garbage[i]);
         assert_status(r, 401);
         assert_body_has(r, WRONG_NOTE);
         http_response_free(r);
@@ -206,7 +196,7 @@ static void basic_auth_with_invalid_base64_is_401_and_the_server_lives_on(void *
 static void basic_auth_with_another_scheme_is_401(void **state)
 {
     struct http_response *r =
-        get_with(state, "/basic-auth/user/passwd", "Authorization: Bearer abc");
+        http_get_with(state, "/basic-auth/user/passwd", "Authorization: Bearer abc");
     assert_status(r, 401);
     assert_body_has(r, "another scheme than Basic");
     http_response_free(r);
@@ -230,7 +220,7 @@ static void basic_auth_bad_path_parts_are_400_naming_them(void **state)
 static void basic_auth_401_as_json_parses_and_holds_the_note(void **state)
 {
     struct http_response *r =
-        get_with(state, "/basic-auth/user/passwd", "Accept: application/json");
+        http_get_with(state, "/basic-auth/user/passwd", "Accept: application/json");
     assert_status(r, 401);
     json_error_t error;
     json_t *root = json_loads(r->body, 0, &error);
@@ -261,12 +251,12 @@ static void basic_auth_head_is_401_with_the_challenge_and_no_body(void **state)
 
 static void hidden_basic_auth_refuses_with_404_and_no_challenge(void **state)
 {
-    struct http_response *r = get(state, "/hidden-basic-auth/user/passwd");
+    struct http_response *r = http_get(state, "/hidden-basic-auth/user/passwd");
     assert_status(r, 404);
     assert_null(http_header(r, "WWW-Authenticate"));
     assert_body_has(r, MISSING_NOTE);
     http_response_free(r);
-    r = get_with(state, "/hidden-basic-auth/user/passwd", "Authorization: " USER_WRONG);
+    r = http_get_with(state, "/hidden-basic-auth/user/passwd", "Authorization: " USER_WRONG);
     assert_status(r, 404);
     assert_null(http_header(r, "WWW-Authenticate"));
     assert_body_has(r, WRONG_NOTE);
@@ -283,7 +273,7 @@ static void hidden_basic_auth_with_right_credentials_is_200(void **state)
 
 static void proxy_auth_without_credentials_is_407_with_proxy_authenticate(void **state)
 {
-    struct http_response *r = get(state, "/proxy-auth/user/passwd");
+    struct http_response *r = http_get(state, "/proxy-auth/user/passwd");
     assert_status(r, 407);
     assert_string_equal(http_header(r, "Proxy-Authenticate"), "Basic realm=\"statusd-proxy\"");
     assert_null(http_header(r, "WWW-Authenticate"));
@@ -298,7 +288,7 @@ static void proxy_auth_checks_proxy_authorization_not_authorization(void **state
     assert_int_equal(status_of(state, "/proxy-auth/user/passwd", "Authorization: " USER_PASSWD),
                      407);
     struct http_response *r =
-        get_with(state, "/proxy-auth/user/passwd", "Proxy-Authorization: " USER_WRONG);
+        http_get_with(state, "/proxy-auth/user/passwd", "Proxy-Authorization: " USER_WRONG);
     assert_status(r, 407);
     assert_body_has(r, WRONG_NOTE);
     http_response_free(r);
@@ -308,7 +298,7 @@ static void proxy_auth_checks_proxy_authorization_not_authorization(void **state
 
 static void bearer_without_credentials_is_401_with_a_bare_bearer_challenge(void **state)
 {
-    struct http_response *r = get(state, "/bearer");
+    struct http_response *r = http_get(state, "/bearer");
     assert_status(r, 401);
     assert_string_equal(http_header(r, "WWW-Authenticate"), "Bearer realm=\"statusd\"");
     assert_int_equal(http_header_count(r, "WWW-Authenticate"), 1);
@@ -318,7 +308,7 @@ static void bearer_without_credentials_is_401_with_a_bare_bearer_challenge(void 
 
 static void bearer_without_token_parameter_accepts_any_token_and_echoes_it(void **state)
 {
-    struct http_response *r = get_with(state, "/bearer", "Authorization: Bearer abc.DEF-123_~+/==");
+    struct http_response *r = http_get_with(state, "/bearer", "Authorization: Bearer abc.DEF-123_~+/==");
     assert_status(r, 200);
     assert_body_has(r, "'abc.DEF-123_~+/=='");
     http_response_free(r);
@@ -329,7 +319,7 @@ static void bearer_with_token_parameter_accepts_only_that_token(void **state)
 {
     assert_int_equal(status_of(state, "/bearer?token=s3cret", "Authorization: Bearer s3cret"), 200);
     struct http_response *r =
-        get_with(state, "/bearer?token=s3cret", "Authorization: Bearer s3cre");
+        http_get_with(state, "/bearer?token=s3cret", "Authorization: Bearer s3cre");
     assert_status(r, 401);
     assert_string_equal(http_header(r, "WWW-Authenticate"),
                         "Bearer realm=\"statusd\", error=\"invalid_token\"");
@@ -347,7 +337,7 @@ static void bearer_token_that_is_not_a_b64token_is_401_invalid_token(void **stat
         "Authorization: Bearer a\"b",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct http_response *r = get_with(state, "/bearer", bad[i]);
+        struct http_response *r = http_get_with(state, "/bearer", bad[i]);
         assert_status(r, 401);
         assert_string_equal(http_header(r, "WWW-Authenticate"),
                             "Bearer realm=\"statusd\", error=\"invalid_token\"");
@@ -357,7 +347,7 @@ static void bearer_token_that_is_not_a_b64token_is_401_invalid_token(void **stat
 
 static void bearer_with_another_scheme_is_401_without_error_code(void **state)
 {
-    struct http_response *r = get_with(state, "/bearer", "Authorization: " USER_PASSWD);
+    struct http_response *r = http_get_with(state, "/bearer", "Authorization: " USER_PASSWD);
     assert_status(r, 401);
     assert_string_equal(http_header(r, "WWW-Authenticate"), "Bearer realm=\"statusd\"");
     http_response_free(r);
@@ -373,7 +363,7 @@ static void bearer_token_parameter_that_is_not_a_b64token_is_400(void **state)
 
 static void digest_without_credentials_is_401_with_one_digest_challenge(void **state)
 {
-    struct http_response *r = get(state, "/digest-auth/auth/user/passwd");
+    struct http_response *r = http_get(state, "/digest-auth/auth/user/passwd");
     assert_status(r, 401);
     assert_int_equal(http_header_count(r, "WWW-Authenticate"), 1);
     const char *challenge = http_header(r, "WWW-Authenticate");
@@ -390,7 +380,7 @@ static void digest_without_credentials_is_401_with_one_digest_challenge(void **s
 
 static void digest_sha256_challenge_names_sha256(void **state)
 {
-    struct http_response *r = get(state, "/digest-auth/auth/user/passwd/SHA-256");
+    struct http_response *r = http_get(state, "/digest-auth/auth/user/passwd/SHA-256");
     assert_status(r, 401);
     assert_int_equal(http_header_count(r, "WWW-Authenticate"), 1);
     assert_non_null(strstr(http_header(r, "WWW-Authenticate"), "algorithm=SHA-256"));
@@ -400,7 +390,7 @@ static void digest_sha256_challenge_names_sha256(void **state)
 static void digest_401_as_json_lists_the_challenge_it_sends(void **state)
 {
     struct http_response *r =
-        get_with(state, "/digest-auth/auth/user/passwd/SHA-256", "Accept: application/json");
+        http_get_with(state, "/digest-auth/auth/user/passwd/SHA-256", "Accept: application/json");
     assert_status(r, 401);
     assert_int_equal(http_header_count(r, "WWW-Authenticate"), 1);
     json_error_t error;
@@ -436,7 +426,7 @@ static void digest_with_wrong_password_or_user_is_401(void **state)
 
 static void digest_with_a_nonce_this_server_never_issued_is_401_stale(void **state)
 {
-    struct http_response *r = get_with(
+    struct http_response *r = http_get_with(
         state, "/digest-auth/auth/user/passwd",
         "Authorization: Digest username=\"user\", realm=\"statusd\", "
         "nonce=\"0000000000000000000000000000000000000000\", " /* MD5 length, not made here */
@@ -453,7 +443,7 @@ static void digest_with_a_nonce_this_server_never_issued_is_401_stale(void **sta
 static void digest_with_basic_credentials_is_401_saying_they_are_unreadable(void **state)
 {
     struct http_response *r =
-        get_with(state, "/digest-auth/auth/user/passwd", "Authorization: " USER_PASSWD);
+        http_get_with(state, "/digest-auth/auth/user/passwd", "Authorization: " USER_PASSWD);
     assert_status(r, 401);
     assert_int_equal(strncmp(http_header(r, "WWW-Authenticate"), "Digest ", 7), 0);
     assert_body_has(r, "no Digest credentials");
@@ -462,7 +452,7 @@ static void digest_with_basic_credentials_is_401_saying_they_are_unreadable(void
 
 static void digest_qop_auth_int_is_400_explaining_the_limit(void **state)
 {
-    struct http_response *r = get(state, "/digest-auth/auth-int/user/passwd");
+    struct http_response *r = http_get(state, "/digest-auth/auth-int/user/passwd");
     assert_status(r, 400);
     assert_body_has(r, "'qop'");
     assert_body_has(r, "libmicrohttpd");
@@ -488,7 +478,7 @@ static void digest_bad_path_parts_are_400_naming_them(void **state)
 
 static void forbidden_is_403_explaining_why_not_401(void **state)
 {
-    struct http_response *r = get(state, "/forbidden");
+    struct http_response *r = http_get(state, "/forbidden");
     assert_status(r, 403);
     assert_null(http_header(r, "WWW-Authenticate"));
     assert_body_has(r, "403 and not 401");

@@ -19,16 +19,6 @@
 
 #define NO_HEADERS ((const char *const *)NULL)
 
-static struct http_response *get(void **state, const char *target)
-{
-    return http_request(*state, "GET", target, NO_HEADERS, NULL);
-}
-
-static struct http_response *get_with(void **state, const char *target, const char *header)
-{
-    return http_request(*state, "GET", target, (const char *[]){ header, NULL }, NULL);
-}
-
 
 static void assert_content_type(const struct http_response *r, const char *want)
 {
@@ -55,7 +45,7 @@ static const struct catalog_entry *entry_200(void)
 
 static void accept_json_gives_the_explanation_as_json(void **state)
 {
-    struct http_response *r = get_with(state, "/status/404", "Accept: application/json");
+    struct http_response *r = http_get_with(state, "/status/404", "Accept: application/json");
     assert_true(http_expect_status(r, 404));
     assert_content_type(r, "application/json");
     json_error_t error;
@@ -81,7 +71,7 @@ static void accept_json_gives_the_explanation_as_json(void **state)
 
 static void json_lists_the_headers_sent_on_purpose(void **state)
 {
-    struct http_response *r = get_with(state, "/status/503?retry_after=9",
+    struct http_response *r = http_get_with(state, "/status/503?retry_after=9",
                                        "Accept: application/json");
     assert_true(http_expect_status(r, 503));
     json_t *root = json_loadb(r->body, r->body_length, 0, NULL);
@@ -103,7 +93,7 @@ static void json_lists_the_headers_sent_on_purpose(void **state)
 
 static void accept_html_gives_a_page_with_a_content_security_policy(void **state)
 {
-    struct http_response *r = get_with(state, "/status/418", "Accept: text/html");
+    struct http_response *r = http_get_with(state, "/status/418", "Accept: text/html");
     assert_true(http_expect_status(r, 418));
     assert_content_type(r, "text/html; charset=utf-8");
     assert_true(strncmp(r->body, "<!DOCTYPE html>", 15) == 0);
@@ -117,7 +107,7 @@ static void any_or_no_accept_gives_plain_text(void **state)
     static const char *const accepts[] = { "Accept: */*", "Accept:", "Accept: text/*",
                                            "Accept: image/png" };
     for (size_t i = 0; i < sizeof accepts / sizeof accepts[0]; i++) {
-        struct http_response *r = get_with(state, "/status/200", accepts[i]);
+        struct http_response *r = http_get_with(state, "/status/200", accepts[i]);
         assert_true(http_expect_status(r, 200));
         assert_content_type(r, "text/plain; charset=utf-8");
         http_response_free(r);
@@ -126,25 +116,25 @@ static void any_or_no_accept_gives_plain_text(void **state)
 
 static void accept_q_values_are_honoured(void **state)
 {
-    struct http_response *r = get_with(state, "/status/200",
+    struct http_response *r = http_get_with(state, "/status/200",
                                        "Accept: application/json;q=0.5, text/html");
     assert_true(http_expect_status(r, 200));
     assert_content_type(r, "text/html; charset=utf-8");
     http_response_free(r);
 
-    r = get_with(state, "/status/200", "Accept: text/html;q=0, application/json");
+    r = http_get_with(state, "/status/200", "Accept: text/html;q=0, application/json");
     assert_true(http_expect_status(r, 200));
     assert_content_type(r, "application/json");
     http_response_free(r);
 
-    r = get_with(state, "/status/200", "Accept: text/html;q=0.2, application/json;q=0.9");
+    r = http_get_with(state, "/status/200", "Accept: text/html;q=0.2, application/json;q=0.9");
     assert_content_type(r, "application/json");
     http_response_free(r);
 }
 
 static void format_parameter_overrides_accept(void **state)
 {
-    struct http_response *r = get_with(state, "/status/200?format=json", "Accept: text/html");
+    struct http_response *r = http_get_with(state, "/status/200?format=json", "Accept: text/html");
     assert_true(http_expect_status(r, 200));
     assert_content_type(r, "application/json");
     json_t *parsed = json_loadb(r->body, r->body_length, 0, NULL);
@@ -152,21 +142,21 @@ static void format_parameter_overrides_accept(void **state)
     json_decref(parsed);
     http_response_free(r);
 
-    r = get_with(state, "/status/200?format=text", "Accept: application/json");
+    r = http_get_with(state, "/status/200?format=text", "Accept: application/json");
     assert_content_type(r, "text/plain; charset=utf-8");
     http_response_free(r);
 }
 
 static void unknown_format_is_400_naming_format(void **state)
 {
-    struct http_response *r = get(state, "/status/200?format=xml");
+    struct http_response *r = http_get(state, "/status/200?format=xml");
     http_assert_bad_parameter(r, "format");
     http_response_free(r);
 }
 
 static void negotiated_responses_vary_on_accept(void **state)
 {
-    struct http_response *r = get(state, "/status/200");
+    struct http_response *r = http_get(state, "/status/200");
     assert_true(http_header_lists(r, "Vary", "Accept"));
     assert_true(http_header_lists(r, "Vary", "Accept-Language"));
     http_response_free(r);
@@ -177,7 +167,7 @@ static void negotiated_responses_vary_on_accept(void **state)
 static void default_text_puts_chinese_before_english(void **state)
 {
     const struct catalog_entry *e = entry_200();
-    struct http_response *r = get(state, "/status/200");
+    struct http_response *r = http_get(state, "/status/200");
     long zh = http_body_find(r, e->text[LANGUAGE_ZH].meaning);
     long en = http_body_find(r, e->text[LANGUAGE_EN].meaning);
     assert_true(zh >= 0);
@@ -189,7 +179,7 @@ static void default_text_puts_chinese_before_english(void **state)
 static void accept_language_english_puts_english_first(void **state)
 {
     const struct catalog_entry *e = entry_200();
-    struct http_response *r = get_with(state, "/status/200", "Accept-Language: en-US,en;q=0.9");
+    struct http_response *r = http_get_with(state, "/status/200", "Accept-Language: en-US,en;q=0.9");
     long zh = http_body_find(r, e->text[LANGUAGE_ZH].meaning);
     long en = http_body_find(r, e->text[LANGUAGE_EN].meaning);
     assert_true(zh >= 0);
@@ -201,7 +191,7 @@ static void accept_language_english_puts_english_first(void **state)
 static void lang_parameter_gives_one_language_only(void **state)
 {
     const struct catalog_entry *e = catalog_find(404, 0);
-    struct http_response *r = get(state, "/status/404?lang=en");
+    struct http_response *r = http_get(state, "/status/404?lang=en");
     assert_true(http_expect_status(r, 404));
     assert_true(http_body_contains(r, e->text[LANGUAGE_EN].title));
     assert_false(http_body_contains(r, e->text[LANGUAGE_ZH].title));
@@ -209,7 +199,7 @@ static void lang_parameter_gives_one_language_only(void **state)
     http_response_free(r);
 
     /* The reason phrase ("404 Not Found") is English in any language; the explanation is not. */
-    r = get(state, "/status/404?lang=zh");
+    r = http_get(state, "/status/404?lang=zh");
     assert_true(http_expect_status(r, 404));
     assert_true(http_body_contains(r, e->text[LANGUAGE_ZH].title));
     assert_false(http_body_contains(r, e->text[LANGUAGE_EN].meaning));
@@ -219,7 +209,7 @@ static void lang_parameter_gives_one_language_only(void **state)
 
 static void unknown_lang_is_400_naming_lang(void **state)
 {
-    struct http_response *r = get(state, "/status/200?lang=fr");
+    struct http_response *r = http_get(state, "/status/200?lang=fr");
     http_assert_bad_parameter(r, "lang");
     http_response_free(r);
 }
@@ -288,14 +278,14 @@ static void any_method_reaches_status(void **state)
 static void unknown_path_is_404_in_both_languages_linking_home(void **state)
 {
     const struct catalog_entry *e = catalog_find(404, 0);
-    struct http_response *r = get(state, "/nope");
+    struct http_response *r = http_get(state, "/nope");
     assert_true(http_expect_status(r, 404));
     assert_true(http_body_contains(r, e->text[LANGUAGE_ZH].title));
     assert_true(http_body_contains(r, e->text[LANGUAGE_EN].title));
     assert_string_equal(http_header(r, "Cache-Control"), "no-store");
     http_response_free(r);
 
-    r = get_with(state, "/nope", "Accept: application/json");
+    r = http_get_with(state, "/nope", "Accept: application/json");
     assert_true(http_expect_status(r, 404));
     json_t *root = json_loadb(r->body, r->body_length, 0, NULL);
     assert_non_null(root);
@@ -306,7 +296,7 @@ static void unknown_path_is_404_in_both_languages_linking_home(void **state)
 
 static void health_is_200(void **state)
 {
-    struct http_response *r = get(state, "/health");
+    struct http_response *r = http_get(state, "/health");
     assert_true(http_expect_status(r, 200));
     assert_int_equal(r->content_length, (long long)r->body_length);
     http_response_free(r);
@@ -314,7 +304,7 @@ static void health_is_200(void **state)
 
 static void index_lists_every_catalogued_code(void **state)
 {
-    struct http_response *r = get(state, "/");
+    struct http_response *r = http_get(state, "/");
     assert_true(http_expect_status(r, 200));
     assert_content_type(r, "text/html; charset=utf-8");
     assert_true(http_body_contains(r, "/status/418"));
@@ -330,7 +320,7 @@ static void index_lists_every_catalogued_code(void **state)
 
 static void codes_json_has_every_catalogued_code(void **state)
 {
-    struct http_response *r = get(state, "/codes.json");
+    struct http_response *r = http_get(state, "/codes.json");
     assert_true(http_expect_status(r, 200));
     assert_content_type(r, "application/json");
     json_error_t error;
@@ -347,20 +337,20 @@ static void codes_json_has_every_catalogued_code(void **state)
 static void codes_page_explains_without_sending_the_code_s_headers(void **state)
 {
     const struct catalog_entry *e = catalog_find(404, 0);
-    struct http_response *r = get(state, "/codes/404");
+    struct http_response *r = http_get(state, "/codes/404");
     assert_true(http_expect_status(r, 200));
     assert_true(http_body_contains(r, e->text[LANGUAGE_EN].meaning));
     assert_true(http_body_contains(r, "/status/404"));
     http_response_free(r);
 
     /* The page is about 401; a WWW-Authenticate would make a browser prompt for a password. */
-    r = get(state, "/codes/401");
+    r = http_get(state, "/codes/401");
     assert_true(http_expect_status(r, 200));
     assert_null(http_header(r, "WWW-Authenticate"));
     assert_true(http_body_contains(r, "WWW-Authenticate"));
     http_response_free(r);
 
-    r = get(state, "/codes/301");
+    r = http_get(state, "/codes/301");
     assert_true(http_expect_status(r, 200));
     assert_null(http_header(r, "Location"));
     http_response_free(r);
@@ -368,7 +358,7 @@ static void codes_page_explains_without_sending_the_code_s_headers(void **state)
 
 static void static_assets_are_served_and_unknown_ones_are_404(void **state)
 {
-    struct http_response *r = get(state, "/static/style.css");
+    struct http_response *r = http_get(state, "/static/style.css");
     assert_true(http_expect_status(r, 200));
     const char *type = http_header(r, "Content-Type");
     assert_non_null(type);
@@ -377,7 +367,7 @@ static void static_assets_are_served_and_unknown_ones_are_404(void **state)
     assert_int_equal(r->content_length, (long long)r->body_length);
     http_response_free(r);
 
-    r = get(state, "/static/nope.css");
+    r = http_get(state, "/static/nope.css");
     assert_true(http_expect_status(r, 404));
     http_response_free(r);
 }
@@ -386,7 +376,7 @@ static void static_assets_are_served_and_unknown_ones_are_404(void **state)
 
 static void delay_waits_before_answering(void **state)
 {
-    struct http_response *r = get(state, "/status/200?delay=0.3");
+    struct http_response *r = http_get(state, "/status/200?delay=0.3");
     assert_true(http_expect_status(r, 200));
     /* Only a lower bound: a loaded CI machine may take longer, never shorter. The 1 ms slack
      * is for rounding in the server's clock; delay_is_never_cut_short checks it strictly. */
@@ -400,7 +390,7 @@ static void delay_is_never_cut_short(void **state)
     /* Each transfer's time includes connecting and sending, so a server that waits the full
      * delay can never be measured below it; ten tries catch a wait that is rounded down. */
     for (int i = 0; i < 10; i++) {
-        struct http_response *r = get(state, "/status/200?delay=0.02");
+        struct http_response *r = http_get(state, "/status/200?delay=0.02");
         assert_true(http_expect_status(r, 200));
         if (r->total_time < 0.020)
             fail_msg("try %d: answered after %.6f s, asked for 0.020", i, r->total_time);
@@ -413,7 +403,7 @@ static void bad_delay_is_400_naming_delay(void **state)
     static const char *const targets[] = { "/status/200?delay=abc", "/status/200?delay=-1",
                                            "/status/200?delay=999999", "/health?delay=x" };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct http_response *r = get(state, targets[i]);
+        struct http_response *r = http_get(state, targets[i]);
         http_assert_bad_parameter(r, "delay");
         http_response_free(r);
     }
@@ -427,13 +417,13 @@ static int start_max_delay_1_server(void **state)
 
 static void delay_over_max_delay_is_400_never_shortened(void **state)
 {
-    struct http_response *r = get(state, "/status/200?delay=2");
+    struct http_response *r = http_get(state, "/status/200?delay=2");
     http_assert_bad_parameter(r, "delay");
     /* Refused at once rather than waited for and cut short. */
     assert_true(r->total_time < 1.0);
     http_response_free(r);
 
-    r = get(state, "/status/200?delay=1");
+    r = http_get(state, "/status/200?delay=1");
     assert_true(http_expect_status(r, 200));
     assert_true(r->total_time >= 0.99);
     http_response_free(r);
@@ -456,7 +446,7 @@ static char *padded(const char *prefix, size_t n)
 static void assert_big_header_is_431(void **state, size_t size)
 {
     char *header = padded("X-Big: ", size);
-    struct http_response *r = get_with(state, "/status/200", header);
+    struct http_response *r = http_get_with(state, "/status/200", header);
     assert_true(http_expect_status(r, 431));
     http_response_free(r);
     free(header);
@@ -465,7 +455,7 @@ static void assert_big_header_is_431(void **state, size_t size)
 static void assert_long_url_is_414(void **state, size_t size)
 {
     char *target = padded("/status/200?pad=", size);
-    struct http_response *r = get(state, target);
+    struct http_response *r = http_get(state, target);
     assert_true(http_expect_status(r, 414));
     http_response_free(r);
     free(target);
@@ -502,9 +492,9 @@ static void server_survives_oversized_requests(void **state)
 {
     /* Whatever the answer to a huge head, the next ordinary request is served. */
     char *header = padded("X-Big: ", 60000);
-    http_response_free(get_with(state, "/status/200", header));
+    http_response_free(http_get_with(state, "/status/200", header));
     free(header);
-    struct http_response *r = get(state, "/health");
+    struct http_response *r = http_get(state, "/health");
     assert_true(http_expect_status(r, 200));
     http_response_free(r);
 }
@@ -530,7 +520,7 @@ static void body_over_max_body_is_413(void **state)
 
 static void unknown_expectation_is_417(void **state)
 {
-    struct http_response *r = get_with(state, "/status/200", "Expect: something-else");
+    struct http_response *r = http_get_with(state, "/status/200", "Expect: something-else");
     assert_true(http_expect_status(r, 417));
     http_response_free(r);
 

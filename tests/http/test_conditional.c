@@ -18,16 +18,6 @@
 #define FUTURE_DATE "Sun, 06 Nov 2095 08:49:37 GMT"
 #define PAST_DATE "Sun, 06 Nov 1994 08:49:37 GMT"
 
-static struct http_response *get(void **state, const char *target)
-{
-    return http_request(*state, "GET", target, NO_HEADERS, NULL);
-}
-
-static struct http_response *get_with(void **state, const char *target, const char *header)
-{
-    return http_request(*state, "GET", target, (const char *[]){header, NULL}, NULL);
-}
-
 static struct http_response *get_with2(void **state, const char *target, const char *header1,
                                        const char *header2)
 {
@@ -50,7 +40,7 @@ static void expect_header(const struct http_response *r, const char *name, const
 /* Sends target with header; the status must be want. */
 static void expect_status_with(void **state, const char *target, const char *header, long want)
 {
-    struct http_response *r = get_with(state, target, header);
+    struct http_response *r = http_get_with(state, target, header);
     expect_status(r, want);
     http_response_free(r);
 }
@@ -58,7 +48,7 @@ static void expect_status_with(void **state, const char *target, const char *hea
 /* A 400 whose body names the refused parameter. */
 static void expect_bad_parameter(void **state, const char *target, const char *parameter)
 {
-    struct http_response *r = get(state, target);
+    struct http_response *r = http_get(state, target);
     expect_status(r, 400);
     char quoted[64];
     snprintf(quoted, sizeof quoted, "'%s'", parameter);
@@ -71,7 +61,7 @@ static void expect_bad_parameter(void **state, const char *target, const char *p
 
 static void etag_200_carries_the_quoted_tag_and_no_cache(void **state)
 {
-    struct http_response *r = get(state, "/etag/abc");
+    struct http_response *r = http_get(state, "/etag/abc");
     expect_status(r, 200);
     expect_header(r, "ETag", "\"abc\"");
     expect_header(r, "Cache-Control", "no-cache");
@@ -81,8 +71,8 @@ static void etag_200_carries_the_quoted_tag_and_no_cache(void **state)
 
 static void if_none_match_same_tag_is_304_repeating_etag_cache_control_and_vary(void **state)
 {
-    struct http_response *full = get(state, "/etag/abc");
-    struct http_response *r = get_with(state, "/etag/abc", "If-None-Match: \"abc\"");
+    struct http_response *full = http_get(state, "/etag/abc");
+    struct http_response *r = http_get_with(state, "/etag/abc", "If-None-Match: \"abc\"");
     expect_status(full, 200);
     expect_status(r, 304);
     assert_int_equal(r->body_length, 0);
@@ -113,7 +103,7 @@ static void if_none_match_weak_tag_matches_by_weak_comparison(void **state)
 
 static void if_none_match_other_tag_is_200(void **state)
 {
-    struct http_response *r = get_with(state, "/etag/abc", "If-None-Match: \"abd\", W/\"ab\"");
+    struct http_response *r = http_get_with(state, "/etag/abc", "If-None-Match: \"abd\", W/\"ab\"");
     expect_status(r, 200);
     expect_header(r, "ETag", "\"abc\"");
     assert_true(r->body_length > 0);
@@ -130,7 +120,7 @@ static void if_none_match_in_a_second_field_line_counts(void **state)
 
 static void if_match_other_tag_is_412(void **state)
 {
-    struct http_response *r = get_with(state, "/etag/abc", "If-Match: \"xyz\"");
+    struct http_response *r = http_get_with(state, "/etag/abc", "If-Match: \"xyz\"");
     expect_status(r, 412);
     assert_true(http_body_contains(r, "412"));
     http_response_free(r);
@@ -172,14 +162,14 @@ static void etag_with_a_quote_space_or_too_many_characters_is_400(void **state)
     target[6 + 129] = '\0';
     expect_bad_parameter(state, target, "etag");
     target[6 + 128] = '\0';
-    struct http_response *r = get(state, target);
+    struct http_response *r = http_get(state, target);
     expect_status(r, 200);
     http_response_free(r);
 }
 
 static void etag_head_has_the_get_s_length_and_no_body(void **state)
 {
-    struct http_response *g = get(state, "/etag/abc");
+    struct http_response *g = http_get(state, "/etag/abc");
     struct http_response *h = http_request(*state, "HEAD", "/etag/abc", NO_HEADERS, NULL);
     expect_status(h, 200);
     assert_int_equal(h->body_length, 0);
@@ -192,7 +182,7 @@ static void etag_head_has_the_get_s_length_and_no_body(void **state)
 
 static void cache_carries_last_modified_etag_and_no_cache(void **state)
 {
-    struct http_response *r = get(state, "/cache");
+    struct http_response *r = http_get(state, "/cache");
     expect_status(r, 200);
     assert_non_null(http_header(r, "Last-Modified"));
     assert_non_null(http_header(r, "ETag"));
@@ -207,8 +197,8 @@ static void cache_if_modified_since_in_the_past_is_200(void **state)
 
 static void cache_if_modified_since_in_the_future_is_304(void **state)
 {
-    struct http_response *full = get(state, "/cache");
-    struct http_response *r = get_with(state, "/cache", "If-Modified-Since: " FUTURE_DATE);
+    struct http_response *full = http_get(state, "/cache");
+    struct http_response *r = http_get_with(state, "/cache", "If-Modified-Since: " FUTURE_DATE);
     expect_status(r, 304);
     assert_int_equal(r->body_length, 0);
     expect_header(r, "ETag", http_header(full, "ETag"));
@@ -220,7 +210,7 @@ static void cache_if_modified_since_in_the_future_is_304(void **state)
 
 static void cache_if_modified_since_equal_to_last_modified_is_304(void **state)
 {
-    struct http_response *full = get(state, "/cache");
+    struct http_response *full = http_get(state, "/cache");
     char header[96];
     snprintf(header, sizeof header, "If-Modified-Since: %s", http_header(full, "Last-Modified"));
     expect_status_with(state, "/cache", header, 304);
@@ -250,7 +240,7 @@ static void cache_if_none_match_takes_precedence_over_if_modified_since(void **s
 
 static void cache_etag_revalidates_to_304(void **state)
 {
-    struct http_response *full = get(state, "/cache");
+    struct http_response *full = http_get(state, "/cache");
     char header[128];
     snprintf(header, sizeof header, "If-None-Match: %s", http_header(full, "ETag"));
     expect_status_with(state, "/cache", header, 304);
@@ -259,8 +249,8 @@ static void cache_etag_revalidates_to_304(void **state)
 
 static void cache_etag_differs_between_representations(void **state)
 {
-    struct http_response *text = get(state, "/cache");
-    struct http_response *json = get(state, "/cache?format=json");
+    struct http_response *text = http_get(state, "/cache");
+    struct http_response *json = http_get(state, "/cache?format=json");
     assert_string_not_equal(http_header(text, "ETag"), http_header(json, "ETag"));
     http_response_free(text);
     http_response_free(json);
@@ -276,7 +266,7 @@ static void cache_if_unmodified_since_before_last_modified_is_412(void **state)
 
 static void cache_for_30_is_public_max_age_30(void **state)
 {
-    struct http_response *r = get(state, "/cache/30");
+    struct http_response *r = http_get(state, "/cache/30");
     expect_status(r, 200);
     expect_header(r, "Cache-Control", "public, max-age=30");
     assert_int_equal(http_header_count(r, "Cache-Control"), 1);
@@ -288,7 +278,7 @@ static void cache_for_non_number_or_over_a_year_is_400(void **state)
     expect_bad_parameter(state, "/cache/abc", "s");
     expect_bad_parameter(state, "/cache/-1", "s");
     expect_bad_parameter(state, "/cache/31536001", "s");
-    struct http_response *r = get(state, "/cache/31536000");
+    struct http_response *r = http_get(state, "/cache/31536000");
     expect_status(r, 200);
     http_response_free(r);
 }
@@ -297,7 +287,7 @@ static void cache_for_non_number_or_over_a_year_is_400(void **state)
 
 static void range_without_range_is_the_whole_alphabet_with_accept_ranges(void **state)
 {
-    struct http_response *r = get(state, "/range/30");
+    struct http_response *r = http_get(state, "/range/30");
     expect_status(r, 200);
     assert_int_equal(r->body_length, 30);
     assert_memory_equal(r->body, "abcdefghijklmnopqrstuvwxyzabcd", 30);
@@ -309,7 +299,7 @@ static void range_without_range_is_the_whole_alphabet_with_accept_ranges(void **
 
 static void range_single_is_206_with_content_range(void **state)
 {
-    struct http_response *r = get_with(state, "/range/100", "Range: bytes=27-29");
+    struct http_response *r = http_get_with(state, "/range/100", "Range: bytes=27-29");
     expect_status(r, 206);
     assert_int_equal(r->body_length, 3);
     assert_memory_equal(r->body, "bcd", 3);
@@ -320,7 +310,7 @@ static void range_single_is_206_with_content_range(void **state)
 
 static void range_suffix_is_the_last_bytes(void **state)
 {
-    struct http_response *r = get_with(state, "/range/26", "Range: bytes=-5");
+    struct http_response *r = http_get_with(state, "/range/26", "Range: bytes=-5");
     expect_status(r, 206);
     assert_int_equal(r->body_length, 5);
     assert_memory_equal(r->body, "vwxyz", 5);
@@ -399,7 +389,7 @@ static int parse_byteranges(const char *body, size_t length, const char *boundar
 
 static void range_several_is_multipart_byteranges_with_a_part_per_range(void **state)
 {
-    struct http_response *r = get_with(state, "/range/26", "Range: bytes=0-0,5-6");
+    struct http_response *r = http_get_with(state, "/range/26", "Range: bytes=0-0,5-6");
     expect_status(r, 206);
     assert_null(http_header(r, "Content-Range"));
     const char *type = http_header(r, "Content-Type");
@@ -421,7 +411,7 @@ static void range_several_is_multipart_byteranges_with_a_part_per_range(void **s
 
 static void range_beyond_the_end_is_416_with_content_range_star(void **state)
 {
-    struct http_response *r = get_with(state, "/range/26", "Range: bytes=30-");
+    struct http_response *r = http_get_with(state, "/range/26", "Range: bytes=30-");
     expect_status(r, 416);
     expect_header(r, "Content-Range", "bytes */26");
     http_response_free(r);
@@ -429,18 +419,18 @@ static void range_beyond_the_end_is_416_with_content_range_star(void **state)
 
 static void range_malformed_is_the_full_200(void **state)
 {
-    struct http_response *r = get_with(state, "/range/26", "Range: bytes=5-1");
+    struct http_response *r = http_get_with(state, "/range/26", "Range: bytes=5-1");
     expect_status(r, 200);
     assert_int_equal(r->body_length, 26);
     http_response_free(r);
-    r = get_with(state, "/range/26", "Range: pages=1-2");
+    r = http_get_with(state, "/range/26", "Range: pages=1-2");
     expect_status(r, 200);
     http_response_free(r);
 }
 
 static void range_overlapping_beyond_the_length_is_the_full_200(void **state)
 {
-    struct http_response *r = get_with(state, "/range/10", "Range: bytes=0-9,0-9");
+    struct http_response *r = http_get_with(state, "/range/10", "Range: bytes=0-9,0-9");
     expect_status(r, 200);
     assert_int_equal(r->body_length, 10);
     http_response_free(r);
@@ -475,7 +465,7 @@ static void if_range_with_a_weak_etag_is_the_full_200(void **state)
 
 static void range_if_none_match_is_304_with_the_full_length(void **state)
 {
-    struct http_response *r = get_with(state, "/range/100", "If-None-Match: \"range-100\"");
+    struct http_response *r = http_get_with(state, "/range/100", "If-None-Match: \"range-100\"");
     expect_status(r, 304);
     assert_int_equal(r->body_length, 0);
     assert_int_equal(r->content_length, 100);
@@ -486,11 +476,11 @@ static void range_if_none_match_is_304_with_the_full_length(void **state)
 
 static void range_zero_length_is_empty_and_every_range_is_416(void **state)
 {
-    struct http_response *r = get(state, "/range/0");
+    struct http_response *r = http_get(state, "/range/0");
     expect_status(r, 200);
     assert_int_equal(r->body_length, 0);
     http_response_free(r);
-    r = get_with(state, "/range/0", "Range: bytes=0-");
+    r = http_get_with(state, "/range/0", "Range: bytes=0-");
     expect_status(r, 416);
     expect_header(r, "Content-Range", "bytes */0");
     http_response_free(r);
@@ -501,7 +491,7 @@ static void range_over_10_mib_or_not_a_number_is_400(void **state)
     expect_bad_parameter(state, "/range/99999999999", "n");
     expect_bad_parameter(state, "/range/10485761", "n");
     expect_bad_parameter(state, "/range/abc", "n");
-    struct http_response *r = get(state, "/range/10485760");
+    struct http_response *r = http_get(state, "/range/10485760");
     expect_status(r, 200);
     assert_int_equal(r->body_length, 10485760);
     assert_int_equal(r->body[10485759], 'a' + (10485759 % 26));
@@ -512,8 +502,8 @@ static void range_over_10_mib_or_not_a_number_is_400(void **state)
 
 static void bytes_with_the_same_seed_are_identical(void **state)
 {
-    struct http_response *a = get(state, "/bytes/64?seed=1");
-    struct http_response *b = get(state, "/bytes/64?seed=1");
+    struct http_response *a = http_get(state, "/bytes/64?seed=1");
+    struct http_response *b = http_get(state, "/bytes/64?seed=1");
     expect_status(a, 200);
     expect_status(b, 200);
     assert_int_equal(a->body_length, 64);
@@ -526,8 +516,8 @@ static void bytes_with_the_same_seed_are_identical(void **state)
 
 static void bytes_with_another_seed_differ(void **state)
 {
-    struct http_response *a = get(state, "/bytes/64?seed=1");
-    struct http_response *b = get(state, "/bytes/64?seed=2");
+    struct http_response *a = http_get(state, "/bytes/64?seed=1");
+    struct http_response *b = http_get(state, "/bytes/64?seed=2");
     assert_int_equal(b->body_length, 64);
     assert_memory_not_equal(a->body, b->body, 64);
     http_response_free(a);
@@ -536,8 +526,8 @@ static void bytes_with_another_seed_differ(void **state)
 
 static void bytes_without_seed_differ_each_time(void **state)
 {
-    struct http_response *a = get(state, "/bytes/32");
-    struct http_response *b = get(state, "/bytes/32");
+    struct http_response *a = http_get(state, "/bytes/32");
+    struct http_response *b = http_get(state, "/bytes/32");
     expect_status(a, 200);
     assert_int_equal(a->body_length, 32);
     assert_memory_not_equal(a->body, b->body, 32);

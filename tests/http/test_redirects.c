@@ -20,11 +20,6 @@
 static const unsigned chain_statuses[] = { 301, 302, 303, 307, 308 };
 static const unsigned redirect_to_statuses[] = { 300, 301, 302, 303, 305, 307, 308 };
 
-static struct http_response *get(void **state, const char *target)
-{
-    return http_request(*state, "GET", target, NO_HEADERS, NULL);
-}
-
 static void assert_redirect(struct http_response *r, long status, const char *location)
 {
     assert_true(http_expect_status(r, status));
@@ -46,14 +41,14 @@ static void assert_bad_parameter(struct http_response *r, const char *parameter)
 
 static void expect_redirect(void **state, const char *target, long status, const char *location)
 {
-    struct http_response *r = get(state, target);
+    struct http_response *r = http_get(state, target);
     assert_redirect(r, status, location);
     http_response_free(r);
 }
 
 static void expect_bad_parameter(void **state, const char *target, const char *parameter)
 {
-    struct http_response *r = get(state, target);
+    struct http_response *r = http_get(state, target);
     assert_bad_parameter(r, parameter);
     http_response_free(r);
 }
@@ -125,7 +120,7 @@ static void absolute_redirect_refuses_a_host_header_that_is_not_host_port(void *
 
 static void redirect_body_links_the_target_and_counts_the_hops(void **state)
 {
-    struct http_response *r = get(state, "/redirect/3?format=json&lang=en");
+    struct http_response *r = http_get(state, "/redirect/3?format=json&lang=en");
     assert_true(http_expect_status(r, 302));
     json_error_t error;
     json_t *body = json_loadb(r->body, r->body_length, 0, &error);
@@ -137,7 +132,7 @@ static void redirect_body_links_the_target_and_counts_the_hops(void **state)
     json_decref(body);
     http_response_free(r);
 
-    r = get(state, "/redirect/3?lang=zh");
+    r = http_get(state, "/redirect/3?lang=zh");
     assert_true(http_body_contains(r, "共 3 跳"));
     assert_true(http_body_contains(r, "/redirect/2"));
     http_response_free(r);
@@ -199,7 +194,7 @@ static void n_that_is_not_a_plain_integer_is_400_naming_n(void **state)
 static void n_over_max_redirects_is_400_saying_so(void **state)
 {
     expect_redirect(state, "/redirect/100", 302, "/redirect/99");
-    struct http_response *r = get(state, "/redirect/101");
+    struct http_response *r = http_get(state, "/redirect/101");
     assert_bad_parameter(r, "n");
     assert_true(http_body_contains(r, "--max-redirects"));
     http_response_free(r);
@@ -252,7 +247,7 @@ static void redirect_to_refuses_unsafe_targets_without_injecting(void **state)
         "/redirect-to?url=/a%00b", "/redirect-to?url=/a%09b", "/redirect-to?url=/%C3%A9",
     };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct http_response *r = get(state, targets[i]);
+        struct http_response *r = http_get(state, targets[i]);
         assert_bad_parameter(r, "url");
         if (http_header(r, "X-Injected"))
             fail_msg("%s: a header was injected", targets[i]);
@@ -304,7 +299,7 @@ static void redirect_allow_refuses_other_hosts_naming_the_allowed_ones(void **st
         "/redirect-to?url=https://evil.test?@example.org",
     };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct http_response *r = get(state, targets[i]);
+        struct http_response *r = http_get(state, targets[i]);
         assert_bad_parameter(r, "url");
         if (!http_body_contains(r, "example.org"))
             fail_msg("%s: the 400 does not name the allowed host", targets[i]);
@@ -314,7 +309,7 @@ static void redirect_allow_refuses_other_hosts_naming_the_allowed_ones(void **st
 
 static void redirect_allow_also_limits_status_location(void **state)
 {
-    struct http_response *r = get(state, "/status/302?location=https://evil.test/");
+    struct http_response *r = http_get(state, "/status/302?location=https://evil.test/");
     assert_bad_parameter(r, "location");
     assert_true(http_body_contains(r, "example.org"));
     http_response_free(r);
@@ -334,7 +329,7 @@ static void loop_n_cycles_through_n_urls_under_itself(void **state)
     const char *want[] = { "/loop/3/1?status=301", "/loop/3/2?status=301", "/loop/3?status=301" };
     char target[64] = "/loop/3?status=301";
     for (size_t hop = 0; hop < 7; hop++) {
-        struct http_response *r = get(state, target);
+        struct http_response *r = http_get(state, target);
         assert_redirect(r, 301, want[hop % 3]);
         snprintf(target, sizeof target, "%s", http_header(r, "Location"));
         http_response_free(r);

@@ -30,16 +30,6 @@
 
 #define NO_HEADERS ((const char *const *)NULL)
 
-static struct http_response *get(void **state, const char *target)
-{
-    return http_request(*state, "GET", target, NO_HEADERS, NULL);
-}
-
-static struct http_response *get_with(void **state, const char *target, const char *header)
-{
-    return http_request(*state, "GET", target, (const char *[]){ header, NULL }, NULL);
-}
-
 static void assert_transfer_ok(const struct http_response *r)
 {
     if (r->result != 0)
@@ -52,7 +42,7 @@ static struct http_response *get_entry(void **state, const struct catalog_entry 
 {
     char target[64];
     snprintf(target, sizeof target, "/status/%s", e->key);
-    return get(state, target);
+    return http_get(state, target);
 }
 
 static bool sends_interim(unsigned code)
@@ -196,7 +186,7 @@ static void codes_600_to_999_are_sent_as_is_with_their_class(void **state)
         char target[32], code[8];
         snprintf(target, sizeof target, "/status/%u", codes[i]);
         snprintf(code, sizeof code, "%u", codes[i]);
-        struct http_response *r = get(state, target);
+        struct http_response *r = http_get(state, target);
         assert_transfer_ok(r);
         assert_true(http_expect_status(r, codes[i]));
         assert_true(http_body_contains(r, code));
@@ -215,7 +205,7 @@ static void anything_but_a_code_is_400_naming_code(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char target[32];
         snprintf(target, sizeof target, "/status/%s", bad[i]);
-        struct http_response *r = get(state, target);
+        struct http_response *r = http_get(state, target);
         http_assert_bad_parameter(r, "code");
         http_response_free(r);
     }
@@ -225,7 +215,7 @@ static void anything_but_a_code_is_400_naming_code(void **state)
 
 static void sub_status_403_4_is_403_explaining_403_4(void **state)
 {
-    struct http_response *r = get(state, "/status/403.4");
+    struct http_response *r = http_get(state, "/status/403.4");
     assert_transfer_ok(r);
     assert_true(http_expect_status(r, 403));
     assert_true(http_body_contains(r, "403.4"));
@@ -237,7 +227,7 @@ static void sub_status_403_4_is_403_explaining_403_4(void **state)
 
 static void unknown_sub_status_is_400_listing_the_known_ones(void **state)
 {
-    struct http_response *r = get(state, "/status/403.99");
+    struct http_response *r = http_get(state, "/status/403.99");
     http_assert_bad_parameter(r, "code");
     assert_true(http_body_contains(r, "403.1"));
     assert_true(http_body_contains(r, "403.17"));
@@ -246,7 +236,7 @@ static void unknown_sub_status_is_400_listing_the_known_ones(void **state)
 
 static void sub_status_of_a_code_without_any_is_400(void **state)
 {
-    struct http_response *r = get(state, "/status/200.5");
+    struct http_response *r = http_get(state, "/status/200.5");
     http_assert_bad_parameter(r, "code");
     http_response_free(r);
 }
@@ -255,8 +245,8 @@ static void sub_status_of_a_code_without_any_is_400(void **state)
 
 static void list_with_seed_picks_the_same_code_every_time(void **state)
 {
-    struct http_response *first = get(state, "/status/200,500?seed=7");
-    struct http_response *second = get(state, "/status/200,500?seed=7");
+    struct http_response *first = http_get(state, "/status/200,500?seed=7");
+    struct http_response *second = http_get(state, "/status/200,500?seed=7");
     assert_transfer_ok(first);
     assert_transfer_ok(second);
     assert_true(first->status == 200 || first->status == 500);
@@ -268,7 +258,7 @@ static void list_with_seed_picks_the_same_code_every_time(void **state)
 static void list_weight_0_is_never_picked(void **state)
 {
     for (int i = 0; i < 10; i++) {
-        struct http_response *r = get(state, "/status/200:0,503:1");
+        struct http_response *r = http_get(state, "/status/200:0,503:1");
         assert_transfer_ok(r);
         assert_true(http_expect_status(r, 503));
         /* The picked code carries its own headers (§1: same code, same headers). */
@@ -279,7 +269,7 @@ static void list_weight_0_is_never_picked(void **state)
 
 static void list_with_all_weights_0_is_400(void **state)
 {
-    struct http_response *r = get(state, "/status/200:0,500:0");
+    struct http_response *r = http_get(state, "/status/200:0,500:0");
     http_assert_bad_parameter(r, "code");
     http_response_free(r);
 }
@@ -290,7 +280,7 @@ static void list_pick_depends_on_the_seed(void **state)
     for (int seed = 0; seed <= 50; seed++) {
         char target[64];
         snprintf(target, sizeof target, "/status/200,500?seed=%d", seed);
-        struct http_response *r = get(state, target);
+        struct http_response *r = http_get(state, target);
         assert_transfer_ok(r);
         if (r->status == 200)
             seen_200 = true;
@@ -306,7 +296,7 @@ static void list_pick_depends_on_the_seed(void **state)
 
 static void bad_seed_is_400_naming_seed(void **state)
 {
-    struct http_response *r = get(state, "/status/200,500?seed=abc");
+    struct http_response *r = http_get(state, "/status/200,500?seed=abc");
     http_assert_bad_parameter(r, "seed");
     http_response_free(r);
 }
@@ -315,20 +305,20 @@ static void bad_seed_is_400_naming_seed(void **state)
 
 static void status_302_has_location_and_links_it(void **state)
 {
-    struct http_response *r = get(state, "/status/302");
+    struct http_response *r = http_get(state, "/status/302");
     assert_true(http_expect_status(r, 302));
     assert_string_equal(http_header(r, "Location"), "/status/200");
     assert_true(http_body_contains(r, "/status/200"));
     http_response_free(r);
 
-    r = get(state, "/status/302?location=/somewhere/else");
+    r = http_get(state, "/status/302?location=/somewhere/else");
     assert_true(http_expect_status(r, 302));
     assert_string_equal(http_header(r, "Location"), "/somewhere/else");
     assert_int_equal(http_header_count(r, "Location"), 1);
     assert_true(http_body_contains(r, "/somewhere/else"));
     http_response_free(r);
 
-    r = get_with(state, "/status/302?location=https://example.com/x", "Accept: text/html");
+    r = http_get_with(state, "/status/302?location=https://example.com/x", "Accept: text/html");
     assert_true(http_expect_status(r, 302));
     assert_string_equal(http_header(r, "Location"), "https://example.com/x");
     assert_true(http_body_contains(r, "href=\"https://example.com/x\""));
@@ -337,12 +327,12 @@ static void status_302_has_location_and_links_it(void **state)
 
 static void location_parameter_sets_the_201_location(void **state)
 {
-    struct http_response *r = get(state, "/status/201");
+    struct http_response *r = http_get(state, "/status/201");
     assert_true(http_expect_status(r, 201));
     assert_string_equal(http_header(r, "Location"), "/anything/created");
     http_response_free(r);
 
-    r = get(state, "/status/201?location=/made/here");
+    r = http_get(state, "/status/201?location=/made/here");
     assert_true(http_expect_status(r, 201));
     assert_string_equal(http_header(r, "Location"), "/made/here");
     http_response_free(r);
@@ -357,7 +347,7 @@ static void bad_location_is_400_and_never_reaches_a_header(void **state)
         "/status/302?location=/a%0aX-Injected:%20yes",
     };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct http_response *r = get(state, targets[i]);
+        struct http_response *r = http_get(state, targets[i]);
         http_assert_bad_parameter(r, "location");
         assert_null(http_header(r, "X-Injected"));
         assert_null(http_header(r, "Location"));
@@ -372,7 +362,7 @@ static void retry_after_sets_seconds_on_503_and_429(void **state)
     static const char *const targets[] = { "/status/503?retry_after=120",
                                            "/status/429?retry_after=120" };
     for (size_t i = 0; i < 2; i++) {
-        struct http_response *r = get(state, targets[i]);
+        struct http_response *r = http_get(state, targets[i]);
         assert_true(http_expect_status(r, i == 0 ? 503 : 429));
         assert_string_equal(http_header(r, "Retry-After"), "120");
         assert_int_equal(http_header_count(r, "Retry-After"), 1);
@@ -383,7 +373,7 @@ static void retry_after_sets_seconds_on_503_and_429(void **state)
 static void retry_after_date_is_an_http_date_that_many_seconds_ahead(void **state)
 {
     time_t before = time(NULL);
-    struct http_response *r = get(state, "/status/503?retry_after=date:60");
+    struct http_response *r = http_get(state, "/status/503?retry_after=date:60");
     time_t after = time(NULL);
     assert_true(http_expect_status(r, 503));
     const char *value = http_header(r, "Retry-After");
@@ -402,7 +392,7 @@ static void retry_after_date_is_an_http_date_that_many_seconds_ahead(void **stat
 
 static void retry_after_is_added_to_413(void **state)
 {
-    struct http_response *r = get(state, "/status/413?retry_after=30");
+    struct http_response *r = http_get(state, "/status/413?retry_after=30");
     assert_true(http_expect_status(r, 413));
     assert_string_equal(http_header(r, "Retry-After"), "30");
     assert_true(http_header_lists(r, "Connection", "close"));
@@ -415,7 +405,7 @@ static void bad_retry_after_is_400(void **state)
                                            "/status/503?retry_after=abc",
                                            "/status/503?retry_after=date:x" };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct http_response *r = get(state, targets[i]);
+        struct http_response *r = http_get(state, targets[i]);
         http_assert_bad_parameter(r, "retry_after");
         assert_null(http_header(r, "Retry-After"));
         http_response_free(r);
@@ -426,7 +416,7 @@ static void bad_retry_after_is_400(void **state)
 
 static void status_401_challenges_basic_by_default(void **state)
 {
-    struct http_response *r = get(state, "/status/401");
+    struct http_response *r = http_get(state, "/status/401");
     assert_true(http_expect_status(r, 401));
     assert_string_equal(http_header(r, "WWW-Authenticate"), "Basic realm=\"statusd\"");
     http_response_free(r);
@@ -434,14 +424,14 @@ static void status_401_challenges_basic_by_default(void **state)
 
 static void scheme_and_realm_choose_the_401_challenge(void **state)
 {
-    struct http_response *r = get(state, "/status/401?scheme=bearer");
+    struct http_response *r = http_get(state, "/status/401?scheme=bearer");
     assert_true(http_expect_status(r, 401));
     const char *value = http_header(r, "WWW-Authenticate");
     assert_non_null(value);
     assert_true(strncmp(value, "Bearer ", 7) == 0);
     http_response_free(r);
 
-    r = get(state, "/status/401?scheme=digest");
+    r = http_get(state, "/status/401?scheme=digest");
     assert_true(http_expect_status(r, 401));
     value = http_header(r, "WWW-Authenticate");
     assert_non_null(value);
@@ -450,7 +440,7 @@ static void scheme_and_realm_choose_the_401_challenge(void **state)
     assert_non_null(strstr(value, "realm=\"statusd\""));
     http_response_free(r);
 
-    r = get(state, "/status/401?realm=x");
+    r = http_get(state, "/status/401?realm=x");
     assert_true(http_expect_status(r, 401));
     assert_string_equal(http_header(r, "WWW-Authenticate"), "Basic realm=\"x\"");
     http_response_free(r);
@@ -458,7 +448,7 @@ static void scheme_and_realm_choose_the_401_challenge(void **state)
 
 static void realm_with_a_quote_is_400(void **state)
 {
-    struct http_response *r = get(state, "/status/401?realm=a%22b");
+    struct http_response *r = http_get(state, "/status/401?realm=a%22b");
     http_assert_bad_parameter(r, "realm");
     assert_null(http_header(r, "WWW-Authenticate"));
     http_response_free(r);
@@ -466,14 +456,14 @@ static void realm_with_a_quote_is_400(void **state)
 
 static void unknown_scheme_is_400(void **state)
 {
-    struct http_response *r = get(state, "/status/401?scheme=ntlm");
+    struct http_response *r = http_get(state, "/status/401?scheme=ntlm");
     http_assert_bad_parameter(r, "scheme");
     http_response_free(r);
 }
 
 static void status_407_has_proxy_authenticate(void **state)
 {
-    struct http_response *r = get(state, "/status/407");
+    struct http_response *r = http_get(state, "/status/407");
     assert_true(http_expect_status(r, 407));
     const char *value = http_header(r, "Proxy-Authenticate");
     assert_non_null(value);
@@ -481,7 +471,7 @@ static void status_407_has_proxy_authenticate(void **state)
     assert_null(http_header(r, "WWW-Authenticate"));
     http_response_free(r);
 
-    r = get(state, "/status/407?scheme=bearer&realm=corp");
+    r = http_get(state, "/status/407?scheme=bearer&realm=corp");
     assert_true(http_expect_status(r, 407));
     assert_string_equal(http_header(r, "Proxy-Authenticate"), "Bearer realm=\"corp\"");
     http_response_free(r);
@@ -505,7 +495,7 @@ static void status_405_allow_lists_methods_other_than_the_request_s(void **state
 
 static void allow_parameter_overrides_the_405_allow(void **state)
 {
-    struct http_response *r = get(state, "/status/405?allow=GET,POST");
+    struct http_response *r = http_get(state, "/status/405?allow=GET,POST");
     assert_true(http_expect_status(r, 405));
     assert_true(http_header_lists(r, "Allow", "GET"));
     assert_true(http_header_lists(r, "Allow", "POST"));
@@ -518,7 +508,7 @@ static void allow_parameter_overrides_the_405_allow(void **state)
 
 static void h_adds_the_header_and_exposes_it(void **state)
 {
-    struct http_response *r = get(state, "/status/200?h=X-Test:yes&h=X-Other:%20two");
+    struct http_response *r = http_get(state, "/status/200?h=X-Test:yes&h=X-Other:%20two");
     assert_true(http_expect_status(r, 200));
     assert_string_equal(http_header(r, "X-Test"), "yes");
     assert_string_equal(http_header(r, "X-Other"), "two");
@@ -541,7 +531,7 @@ static void h_with_control_bytes_or_framing_headers_is_400(void **state)
         "/status/200?h=NoColon",
     };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct http_response *r = get(state, targets[i]);
+        struct http_response *r = http_get(state, targets[i]);
         http_assert_bad_parameter(r, "h");
         assert_null(http_header(r, "X-Injected"));
         assert_null(http_header(r, "X-Test"));
@@ -556,12 +546,12 @@ static void h_with_control_bytes_or_framing_headers_is_400(void **state)
  * something the client did not ask for, so it is refused like any other control byte. */
 static void nul_byte_in_h_or_location_is_400_not_truncated(void **state)
 {
-    struct http_response *r = get(state, "/status/200?h=X-Test:a%00b");
+    struct http_response *r = http_get(state, "/status/200?h=X-Test:a%00b");
     http_assert_bad_parameter(r, "h");
     assert_null(http_header(r, "X-Test"));
     http_response_free(r);
 
-    r = get(state, "/status/302?location=/a%00b");
+    r = http_get(state, "/status/302?location=/a%00b");
     http_assert_bad_parameter(r, "location");
     assert_null(http_header(r, "Location"));
     http_response_free(r);
@@ -572,7 +562,7 @@ static void nul_byte_in_h_or_location_is_400_not_truncated(void **state)
 /* The whole explanation a 206 slices, and its length. */
 static struct http_response *full_206(void **state)
 {
-    struct http_response *r = get_with(state, "/status/206", "Range: bytes=0-");
+    struct http_response *r = http_get_with(state, "/status/206", "Range: bytes=0-");
     assert_true(http_expect_status(r, 206));
     char want[64];
     snprintf(want, sizeof want, "bytes 0-%zu/%zu", r->body_length - 1, r->body_length);
@@ -584,7 +574,7 @@ static void status_206_without_range_sends_the_first_half(void **state)
 {
     struct http_response *full = full_206(state);
     size_t n = full->body_length;
-    struct http_response *r = get(state, "/status/206");
+    struct http_response *r = http_get(state, "/status/206");
     assert_true(http_expect_status(r, 206));
     char want[64];
     snprintf(want, sizeof want, "bytes 0-%zu/%zu", n / 2 - 1, n);
@@ -600,7 +590,7 @@ static void status_206_with_range_sends_that_range(void **state)
 {
     struct http_response *full = full_206(state);
     size_t n = full->body_length;
-    struct http_response *r = get_with(state, "/status/206", "Range: bytes=0-9");
+    struct http_response *r = http_get_with(state, "/status/206", "Range: bytes=0-9");
     assert_true(http_expect_status(r, 206));
     assert_int_equal(r->body_length, 10);
     assert_int_equal(r->content_length, 10);
@@ -618,7 +608,7 @@ static void status_206_content_range_names_the_range_sent(void **state)
     struct http_response *full = full_206(state);
     size_t n = full->body_length;
     char want[64];
-    struct http_response *r = get_with(state, "/status/206", "Range: bytes=10-19");
+    struct http_response *r = http_get_with(state, "/status/206", "Range: bytes=10-19");
     assert_true(http_expect_status(r, 206));
     assert_int_equal(r->body_length, 10);
     assert_memory_equal(r->body, full->body + 10, 10);
@@ -626,7 +616,7 @@ static void status_206_content_range_names_the_range_sent(void **state)
     assert_string_equal(http_header(r, "Content-Range"), want);
     http_response_free(r);
 
-    r = get_with(state, "/status/206", "Range: bytes=-5");
+    r = http_get_with(state, "/status/206", "Range: bytes=-5");
     assert_true(http_expect_status(r, 206));
     assert_int_equal(r->body_length, 5);
     assert_memory_equal(r->body, full->body + n - 5, 5);
@@ -639,7 +629,7 @@ static void status_206_content_range_names_the_range_sent(void **state)
 static void status_206_with_unsatisfiable_range_is_416_with_the_full_length(void **state)
 {
     struct http_response *full = full_206(state);
-    struct http_response *r = get_with(state, "/status/206", "Range: bytes=999999-");
+    struct http_response *r = http_get_with(state, "/status/206", "Range: bytes=999999-");
     assert_true(http_expect_status(r, 416));
     /* RFC 9110 §14.4: the complete length of the selected representation, which is the
      * explanation the 206 slices, not the 416's own body. */
@@ -654,7 +644,7 @@ static void status_206_with_unsatisfiable_range_is_416_with_the_full_length(void
 
 static void interim_then_chooses_the_final_status(void **state)
 {
-    struct http_response *r = get(state, "/status/100?then=404");
+    struct http_response *r = http_get(state, "/status/100?then=404");
     assert_transfer_ok(r);
     assert_true(http_expect_status(r, 404));
     assert_non_null(http_interim(r, 100));
@@ -663,7 +653,7 @@ static void interim_then_chooses_the_final_status(void **state)
     assert_true(http_body_contains(r, catalog_find(100, 0)->text[LANGUAGE_EN].title));
     http_response_free(r);
 
-    r = get(state, "/status/103?then=201");
+    r = http_get(state, "/status/103?then=201");
     assert_true(http_expect_status(r, 201));
     const struct http_head *early = http_interim(r, 103);
     assert_non_null(early);
@@ -678,7 +668,7 @@ static void interim_then_must_be_a_final_status(void **state)
     static const char *const targets[] = { "/status/102?then=150", "/status/102?then=abc",
                                            "/status/102?then=1000" };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct http_response *r = get(state, targets[i]);
+        struct http_response *r = http_get(state, targets[i]);
         http_assert_bad_parameter(r, "then");
         http_response_free(r);
     }
@@ -688,19 +678,19 @@ static void interim_then_must_be_a_final_status(void **state)
 
 static void parameters_never_leak_into_the_next_response(void **state)
 {
-    struct http_response *r = get(state, "/status/503?retry_after=120&h=X-Test:yes");
+    struct http_response *r = http_get(state, "/status/503?retry_after=120&h=X-Test:yes");
     assert_string_equal(http_header(r, "Retry-After"), "120");
     http_response_free(r);
-    r = get(state, "/status/503");
+    r = http_get(state, "/status/503");
     assert_true(http_expect_status(r, 503));
     assert_string_equal(http_header(r, "Retry-After"), "5");
     assert_null(http_header(r, "X-Test"));
     assert_false(http_header_lists(r, "Access-Control-Expose-Headers", "X-Test"));
     http_response_free(r);
 
-    r = get(state, "/status/302?location=/first");
+    r = http_get(state, "/status/302?location=/first");
     http_response_free(r);
-    r = get(state, "/status/302");
+    r = http_get(state, "/status/302");
     assert_string_equal(http_header(r, "Location"), "/status/200");
     assert_false(http_body_contains(r, "/first"));
     http_response_free(r);
@@ -708,8 +698,8 @@ static void parameters_never_leak_into_the_next_response(void **state)
 
 static void unknown_parameters_are_ignored(void **state)
 {
-    struct http_response *plain = get(state, "/status/418");
-    struct http_response *r = get(state, "/status/418?cachebust=12345&x=y");
+    struct http_response *plain = http_get(state, "/status/418");
+    struct http_response *r = http_get(state, "/status/418?cachebust=12345&x=y");
     assert_true(http_expect_status(r, 418));
     assert_int_equal(r->body_length, plain->body_length);
     assert_memory_equal(r->body, plain->body, plain->body_length);
@@ -722,7 +712,7 @@ static void unknown_parameters_are_ignored(void **state)
 /* HEAD has GET's status and headers (Date aside) and no body (RFC 9110 §9.3.2). */
 static void assert_head_matches_get(void **state, const char *target)
 {
-    struct http_response *g = get(state, target);
+    struct http_response *g = http_get(state, target);
     struct http_response *h = http_request(*state, "HEAD", target, NO_HEADERS, NULL);
     assert_transfer_ok(g);
     assert_transfer_ok(h);

@@ -404,3 +404,13 @@ void http_assert_bad_parameter(const struct http_response *r, const char *parame
     if (!http_body_contains(r, quoted))
         fail_msg("%s: the 400 body does not name %s:\n%s", r->request, quoted, r->body);
 }
+
+struct http_response *http_get(void **state, const char *target)
+{
+    return http_request(*state, "GET", target, NULL, NULL);
+}
+
+struct http_response *http_get_with(void **state, const char *target, const char *header)
+{
+    return http_request(*state, "GET", target, (const char *[]){ header, NULL }, NULL);
+}

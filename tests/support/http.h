@@ -52,6 +52,11 @@ struct http_response *http_request(const struct server *server, const char *meth
                                    const char *target, const char *const *headers,
                                    const char *body);
 
+/* GET target, with no extra header or with one: *state is the cmocka group state that
+ * server_group_setup() filled with the server. */
+struct http_response *http_get(void **state, const char *target);
+struct http_response *http_get_with(void **state, const char *target, const char *header);
+
 /* Sends count copies of one request at once on separate connections (curl multi) and waits
  * for all of them; responses[i] receives each. */
 void http_request_parallel(const struct server *server, size_t count, const char *method,
