@@ -50,4 +50,43 @@ static inline void fuzz_split(const uint8_t *data, size_t size, char **first, ch
     *second = newline ? fuzz_string(newline + 1, size - n - 1) : NULL;
 }
 
+/* Well-formed UTF-8 straight from Unicode table 3-7, written independently of src/utf8.c so
+ * the fuzz targets can compare against it; printable also refuses C0, DEL and C1 controls. */
+static inline bool fuzz_reference_utf8(const unsigned char *s, size_t n, bool printable)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char b = s[i];
+        unsigned char low = 0x80, high = 0xBF;
+        size_t extra;
+        if (printable && (b < 0x20 || b == 0x7F))
+            return false;
+        if (b < 0x80) {
+            i++;
+            continue;
+        }
+        if (b >= 0xC2 && b <= 0xDF) {
+            extra = 1;
+            if (printable && b == 0xC2)
+                low = 0xA0; /* U+0080-U+009F are the C1 controls */
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            extra = 2;
+            low = b == 0xE0 ? 0xA0 : 0x80;
+            high = b == 0xED ? 0x9F : 0xBF;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            extra = 3;
+            low = b == 0xF0 ? 0x90 : 0x80;
+            high = b == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return false;
+        }
+        if (n - i <= extra || s[i + 1] < low || s[i + 1] > high)
+            return false;
+        for (size_t k = 2; k <= extra; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+                return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
 #endif

@@ -154,44 +154,6 @@ static void check_bearer(const char *value)
     FUZZ_ASSERT(is_b64token(token, length) == reference_b64token(token, length));
 }
 
-/* Well-formed UTF-8 (Unicode table 3-7) without C0, DEL or C1 controls. */
-static bool reference_printable_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char b = s[i];
-        unsigned char low = 0x80, high = 0xBF;
-        size_t extra;
-        if (b < 0x20 || b == 0x7F)
-            return false;
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        if (b >= 0xC2 && b <= 0xDF) {
-            extra = 1;
-            if (b == 0xC2)
-                low = 0xA0; /* U+0080-U+009F are the C1 controls */
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            extra = 2;
-            low = b == 0xE0 ? 0xA0 : 0x80;
-            high = b == 0xED ? 0x9F : 0xBF;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            extra = 3;
-            low = b == 0xF0 ? 0x90 : 0x80;
-            high = b == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return false;
-        }
-        if (n - i <= extra || s[i + 1] < low || s[i + 1] > high)
-            return false;
-        for (size_t k = 2; k <= extra; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-                return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *value = fuzz_string(data, size);
@@ -203,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size)
         memcpy(bytes, data, size);
     FUZZ_ASSERT(utf8_printable((const char *)bytes, size) ==
-                reference_printable_utf8(bytes, size));
+                fuzz_reference_utf8(bytes, size, true));
     free(bytes);
     free(value);
     return 0;

@@ -114,39 +114,6 @@ static void check_header_round_trip(const struct ws_frame *f)
     }
 }
 
-/* Table 3-7 of the Unicode standard, written independently of utf8_valid. */
-static bool reference_utf8(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint8_t b = s[i];
-        uint8_t low = 0x80, high = 0xBF;
-        size_t extra;
-        if (b <= 0x7F) {
-            i++;
-            continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            extra = 1;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            extra = 2;
-            low = b == 0xE0 ? 0xA0 : 0x80;
-            high = b == 0xED ? 0x9F : 0xBF;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            extra = 3;
-            low = b == 0xF0 ? 0x90 : 0x80;
-            high = b == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return false;
-        }
-        if (n - i <= extra || s[i + 1] < low || s[i + 1] > high)
-            return false;
-        for (size_t k = 2; k <= extra; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-                return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
 /* What the session does with a frame's payload: unmask an exact-size copy, then judge it. */
 static void check_payload(const struct ws_frame *f, unsigned *message_opcode)
 {
@@ -163,7 +130,7 @@ static void check_payload(const struct ws_frame *f, unsigned *message_opcode)
         for (size_t i = 0; i < n; i++)
             FUZZ_ASSERT((payload[i] ^ f->mask[i & 3]) == f->payload[i]);
     }
-    FUZZ_ASSERT(utf8_valid(payload, n) == reference_utf8(payload, n));
+    FUZZ_ASSERT(utf8_valid(payload, n) == fuzz_reference_utf8(payload, n, false));
     if (f->opcode == WS_OPCODE_CLOSE) {
         uint16_t code = 0xFFFF;
         uint16_t error = ws_close_payload_check(payload, n, &code);
