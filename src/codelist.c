@@ -1,5 +1,7 @@
 #include "codelist.h"
 
+#include "hash.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -110,28 +112,11 @@ const struct code_choice *codelist_pick(const struct code_list *list, double ran
     return last_weighted;
 }
 
-/* splitmix64: a tiny, well-mixed generator; statistical quality is all a pick needs. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static double unit_interval(uint64_t x)
-{
-    return (double)(x >> 11) * 0x1.0p-53;
-}
-
 double codelist_seeded_random(const char *spec, uint64_t seed)
 {
-    uint64_t hash = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)spec; *p; p++)
-        hash = (hash ^ *p) * 0x100000001b3ULL;
-    uint64_t state = hash ^ seed;
-    splitmix64(&state);
-    return unit_interval(splitmix64(&state));
+    uint64_t state = hash_fnv1a64_string(spec) ^ seed;
+    hash_splitmix64(&state);
+    return hash_unit_interval(hash_splitmix64(&state));
 }
 
 double codelist_random(void)
@@ -143,5 +128,5 @@ double codelist_random(void)
         state = (uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 32) ^
                 (uint64_t)(uintptr_t)&state;
     }
-    return unit_interval(splitmix64(&state));
+    return hash_unit_interval(hash_splitmix64(&state));
 }

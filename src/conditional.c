@@ -6,6 +6,9 @@
  * same reply with the same body buffer: libmicrohttpd sends the buffer's size as
  * Content-Length on a 304 and suppresses the bytes, and RFC 9110 §8.6 allows that length only
  * if it equals the 200's. */
+#include "etag.h"
+#include "hash.h"
+#include "httpdate.h"
 #include "numbers.h"
 #include "range.h"
 #include "render.h"
@@ -27,182 +30,11 @@
 #define GENERATED_MAX_BYTES (10u * 1024u * 1024u)
 #define GENERATED_MAX_TEXT "10485760"
 
-/* RFC 9110 §8.8.3 allows any length; a bound keeps the tag, quoted twice in the body's note,
- * well inside the request arena. */
-#define ETAG_MAX_LENGTH 128
-
 /* Uppercase, while /range/ bytes are lowercase letters: the delimiter can never occur in a
  * part, as RFC 2046 §5.1.1 requires. */
 #define BYTERANGES_BOUNDARY "STATUSD-BYTERANGES"
 
 #define ALPHABET_LENGTH 26
-
-/* ---- HTTP dates (RFC 9110 §5.6.7) ------------------------------------------------------- */
-
-static const char *const day_names[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const long_day_names[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                              "Thursday", "Friday", "Saturday"};
-static const char *const month_names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-/* Spelled out rather than with strftime, whose %a and %b follow the locale. */
-static void http_date_format(time_t when, char out[30])
-{
-    struct tm utc;
-    if (!gmtime_r(&when, &utc)) {
-        snprintf(out, 30, "Thu, 01 Jan 1970 00:00:00 GMT");
-        return;
-    }
-    snprintf(out, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT", day_names[utc.tm_wday % 7],
-             utc.tm_mday % 100, month_names[utc.tm_mon % 12], (utc.tm_year + 1900) % 10000,
-             utc.tm_hour % 100, utc.tm_min % 100, utc.tm_sec % 100);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil), so
- * parsing depends on neither the TZ variable nor timegm. */
-static int64_t days_from_civil(int64_t year, unsigned month, unsigned day)
-{
-    year -= month <= 2;
-    int64_t era = (year >= 0 ? year : year - 399) / 400;
-    unsigned year_of_era = (unsigned)(year - era * 400);
-    unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-    unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + (int64_t)day_of_era - 719468;
-}
-
-static bool is_leap_year(int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static bool parse_digits(const char **p, int count, int *value)
-{
-    int v = 0;
-    for (int i = 0; i < count; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *value = v;
-    *p += count;
-    return true;
-}
-
-static bool parse_literal(const char **p, const char *literal)
-{
-    size_t n = strlen(literal);
-    if (strncmp(*p, literal, n) != 0)
-        return false;
-    *p += n;
-    return true;
-}
-
-/* One of names (case-sensitive: RFC 9110 §5.6.7 says the formats are). */
-static bool parse_name(const char **p, const char *const *names, int count, int *index)
-{
-    for (int i = 0; i < count; i++)
-        if (parse_literal(p, names[i])) {
-            *index = i;
-            return true;
-        }
-    return false;
-}
-
-struct date_parts {
-    int year, month, day, hour, minute, second; /* month 1-12 */
-};
-
-static bool parse_time_of_day(const char **p, struct date_parts *d)
-{
-    return parse_digits(p, 2, &d->hour) && parse_literal(p, ":") &&
-           parse_digits(p, 2, &d->minute) && parse_literal(p, ":") &&
-           parse_digits(p, 2, &d->second);
-}
-
-static bool parse_month(const char **p, struct date_parts *d)
-{
-    int index;
-    if (!parse_name(p, month_names, 12, &index))
-        return false;
-    d->month = index + 1;
-    return true;
-}
-
-/* "Sun, 06 Nov 1994 08:49:37 GMT" */
-static bool parse_imf_fixdate(const char *p, struct date_parts *d)
-{
-    int weekday;
-    return parse_name(&p, day_names, 7, &weekday) && parse_literal(&p, ", ") &&
-           parse_digits(&p, 2, &d->day) && parse_literal(&p, " ") && parse_month(&p, d) &&
-           parse_literal(&p, " ") && parse_digits(&p, 4, &d->year) && parse_literal(&p, " ") &&
-           parse_time_of_day(&p, d) && parse_literal(&p, " GMT") && *p == '\0';
-}
-
-/* "Sunday, 06-Nov-94 08:49:37 GMT" (obsolete RFC 850 form). */
-static bool parse_rfc850_date(const char *p, struct date_parts *d, time_t now)
-{
-    int weekday, two_digit_year;
-    if (!(parse_name(&p, long_day_names, 7, &weekday) && parse_literal(&p, ", ") &&
-          parse_digits(&p, 2, &d->day) && parse_literal(&p, "-") && parse_month(&p, d) &&
-          parse_literal(&p, "-") && parse_digits(&p, 2, &two_digit_year) &&
-          parse_literal(&p, " ") && parse_time_of_day(&p, d) && parse_literal(&p, " GMT") &&
-          *p == '\0'))
-        return false;
-    /* RFC 9110 §5.6.7: a year more than 50 years ahead is the most recent past one with the
-     * same last two digits. */
-    struct tm utc;
-    int current_year = gmtime_r(&now, &utc) ? utc.tm_year + 1900 : 2000;
-    d->year = current_year / 100 * 100 + two_digit_year;
-    if (d->year > current_year + 50)
-        d->year -= 100;
-    return true;
-}
-
-/* "Sun Nov  6 08:49:37 1994" (obsolete asctime form). */
-static bool parse_asctime_date(const char *p, struct date_parts *d)
-{
-    int weekday;
-    if (!(parse_name(&p, day_names, 7, &weekday) && parse_literal(&p, " ") && parse_month(&p, d) &&
-          parse_literal(&p, " ")))
-        return false;
-    if (*p == ' ') {
-        p++;
-        if (!parse_digits(&p, 1, &d->day))
-            return false;
-    } else if (!parse_digits(&p, 2, &d->day)) {
-        return false;
-    }
-    return parse_literal(&p, " ") && parse_time_of_day(&p, d) && parse_literal(&p, " ") &&
-           parse_digits(&p, 4, &d->year) && *p == '\0';
-}
-
-static bool date_parts_valid(const struct date_parts *d)
-{
-    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (d->month < 1 || d->month > 12 || d->day < 1 || d->day > month_days[d->month - 1])
-        return false;
-    if (d->month == 2 && d->day == 29 && !is_leap_year(d->year))
-        return false;
-    /* 60 is a leap second, which the grammar admits. */
-    return d->hour <= 23 && d->minute <= 59 && d->second <= 60;
-}
-
-/* Any of the three forms a recipient must accept (RFC 9110 §5.6.7). */
-static bool http_date_parse(const char *text, time_t *when)
-{
-    struct date_parts d = {0};
-    if (!text)
-        return false;
-    if (!parse_imf_fixdate(text, &d) && !parse_rfc850_date(text, &d, time(NULL)) &&
-        !parse_asctime_date(text, &d))
-        return false;
-    if (!date_parts_valid(&d))
-        return false;
-    int64_t days = days_from_civil(d.year, (unsigned)d.month, (unsigned)d.day);
-    *when = (time_t)(days * 86400 + d.hour * 3600 + d.minute * 60 + d.second);
-    return true;
-}
 
 /* When /cache and /range were last modified: the first time anyone asked, in whole seconds,
  * because HTTP dates have no fractions and a Last-Modified that moved would defeat
@@ -219,86 +51,6 @@ static time_t last_modified_time(void)
 {
     pthread_once(&first_use_once, record_first_use);
     return first_use_time;
-}
-
-/* ---- Entity tags (RFC 9110 §8.8.3) --------------------------------------------------------- */
-
-/* etagc, without obs-text: a tag that reaches a header must be plainly visible. */
-static bool is_etag_character(unsigned char c)
-{
-    return c == 0x21 || (c >= 0x23 && c <= 0x7e);
-}
-
-static bool etag_opaque_is_valid(const char *tag)
-{
-    size_t n = strlen(tag);
-    if (n == 0 || n > ETAG_MAX_LENGTH)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)tag; *p; p++)
-        if (!is_etag_character(*p))
-            return false;
-    return true;
-}
-
-static void skip_whitespace(const char **p)
-{
-    while (**p == ' ' || **p == '\t')
-        (*p)++;
-}
-
-/* Reads one entity-tag at *p: its opaque part (quotes included) as [start, start+length).
- * A request may use obs-text (bytes over 0x7f) in a tag it compares. */
-static bool read_entity_tag(const char **p, bool *weak, const char **start, size_t *length)
-{
-    const char *s = *p;
-    *weak = strncmp(s, "W/", 2) == 0;
-    if (*weak)
-        s += 2;
-    if (*s != '"')
-        return false;
-    const char *opaque = s++;
-    while (is_etag_character((unsigned char)*s) || (unsigned char)*s >= 0x80)
-        s++;
-    if (*s != '"')
-        return false;
-    s++;
-    *start = opaque;
-    *length = (size_t)(s - opaque);
-    *p = s;
-    return true;
-}
-
-/* Whether an If-Match / If-None-Match value ("*" or a list of entity-tags) names etag, a
- * strong tag with its quotes. Weak comparison ignores W/; strong comparison never matches a
- * weak tag (RFC 9110 §8.8.3.2). A malformed value matches nothing. */
-static bool tag_list_matches(const char *value, const char *etag, bool weak_comparison)
-{
-    const char *p = value;
-    skip_whitespace(&p);
-    if (*p == '*') {
-        p++;
-        skip_whitespace(&p);
-        return *p == '\0';
-    }
-    bool matched = false;
-    size_t etag_length = strlen(etag);
-    for (;;) {
-        while (*p == ',' || *p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0')
-            return matched;
-        bool weak;
-        const char *opaque;
-        size_t length;
-        if (!read_entity_tag(&p, &weak, &opaque, &length))
-            return false;
-        if ((weak_comparison || !weak) && length == etag_length &&
-            memcmp(opaque, etag, length) == 0)
-            matched = true;
-        skip_whitespace(&p);
-        if (*p != ',' && *p != '\0')
-            return false;
-    }
 }
 
 /* A field may be sent several times, which means the same as one comma-joined list
@@ -319,7 +71,7 @@ static enum MHD_Result visit_tag_field(void *context, enum MHD_ValueKind kind, c
     if (strcasecmp(name, search->field) != 0 || !value)
         return MHD_YES;
     search->present = true;
-    if (search->etag && tag_list_matches(value, search->etag, search->weak_comparison))
+    if (search->etag && etag_list_matches(value, search->etag, search->weak_comparison))
         search->matched = true;
     return MHD_YES;
 }
@@ -519,7 +271,7 @@ void conditional_etag(struct request *request, struct reply *reply)
 void conditional_cache(struct request *request, struct reply *reply)
 {
     time_t modified = last_modified_time();
-    char last_modified[30];
+    char last_modified[HTTP_DATE_SIZE];
     http_date_format(modified, last_modified);
     /* The body depends only on the time above and the negotiated representation, so these
      * name it exactly and differ between the text, HTML and JSON variants. */
@@ -706,7 +458,7 @@ void conditional_range(struct request *request, struct reply *reply)
     if (!parse_generated_length(request, reply, &n))
         return;
     time_t modified = last_modified_time();
-    char last_modified[30];
+    char last_modified[HTTP_DATE_SIZE];
     http_date_format(modified, last_modified);
     /* The bytes depend on n alone and never change. */
     const char *etag = request_printf(request, "\"range-%" PRIu64 "\"", n);
@@ -726,21 +478,11 @@ void conditional_range(struct request *request, struct reply *reply)
         reply_apply_range(reply, request, &validators, n);
 }
 
-/* splitmix64 (Steele, Lea and Flood): tiny, fast, and every seed gives a full-period stream,
- * so ?seed= reproduces the same bytes on any platform. */
-static uint64_t splitmix64_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static void fill_random(char *out, size_t length, uint64_t seed)
 {
     uint64_t state = seed;
     for (size_t i = 0; i < length; i += 8) {
-        uint64_t word = splitmix64_next(&state);
+        uint64_t word = hash_splitmix64(&state);
         for (size_t b = 0; b < 8 && i + b < length; b++)
             out[i + b] = (char)(unsigned char)(word >> (8 * b)); /* little-endian everywhere */
     }

@@ -1,6 +1,7 @@
 #include "params.h"
 
 #include "config.h"
+#include "httpdate.h"
 #include "numbers.h"
 #include "response.h"
 
@@ -142,10 +143,8 @@ const char *params_retry_after(struct request *request, const char *value)
         return request_printf(request, "%llu", (unsigned long long)seconds);
     /* RFC 9110 §5.6.7 IMF-fixdate, always in GMT. */
     time_t when = time(NULL) + (time_t)seconds;
-    struct tm utc;
-    gmtime_r(&when, &utc);
-    char date[40];
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    char date[HTTP_DATE_SIZE];
+    http_date_format(when, date);
     return request_printf(request, "%s", date);
 }
 

@@ -1,5 +1,6 @@
 #include "response.h"
 
+#include "hash.h"
 #include "range.h"
 #include "render.h"
 
@@ -23,9 +24,7 @@ static bool has_no_body(unsigned status)
 /* A strong entity tag from the body's bytes (FNV-1a): the same representation, the same tag. */
 static void entity_tag(const char *body, size_t length, char *tag, size_t tag_size)
 {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < length; i++)
-        hash = (hash ^ (unsigned char)body[i]) * 0x100000001b3ULL;
+    uint64_t hash = hash_fnv1a64(HASH_FNV1A64_OFFSET, body, length);
     snprintf(tag, tag_size, "\"%016" PRIx64 "\"", hash);
 }
 

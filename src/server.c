@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "httpdate.h"
 #include "accesslog.h"
 #include "auth.h"
 #include "numbers.h"
@@ -292,11 +293,8 @@ static enum MHD_Result refuse_raw(struct exchange *x)
     struct strbuf body = { 0 };
     render_explanation(&body, r->format, r->languages, &x->reply);
     struct strbuf head = { 0 };
-    char date[40];
-    time_t now = time(NULL);
-    struct tm utc;
-    gmtime_r(&now, &utc);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    char date[HTTP_DATE_SIZE];
+    http_date_format(time(NULL), date);
     const struct catalog_entry *entry = catalog_find(x->reply.status, 0);
     strbuf_printf(&head,
                   "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\nServer: statusd/" STATUSD_VERSION

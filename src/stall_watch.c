@@ -1,5 +1,6 @@
 #include "stall_watch.h"
 
+#include "httpdate.h"
 #include "render.h"
 #include "timer.h"
 
@@ -104,11 +105,8 @@ static void send_408(struct stall_entry *entry)
         shutdown(info->connect_fd, SHUT_RDWR);
         return;
     }
-    char date[64];
-    time_t now = time(NULL);
-    struct tm utc;
-    gmtime_r(&now, &utc);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    char date[HTTP_DATE_SIZE];
+    http_date_format(time(NULL), date);
     char head[512];
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 408 Request Timeout\r\nDate: %s\r\nConnection: close\r\n"

@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include "hash.h"
+
 #include "strbuf.h"
 #include "timer.h"
 
@@ -31,10 +33,7 @@ static struct {
 
 static uint64_t hash_key(const char *key)
 {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 0x100000001b3ULL;
-    return h;
+    return hash_fnv1a64_string(key);
 }
 
 bool state_init(size_t max_keys, uint64_t ttl_ms)
