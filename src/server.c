@@ -69,7 +69,7 @@ static struct {
     const struct config *config;
     atomic_long in_flight;
     struct listener listener; /* address or inherited socket, TLS (listen.h) */
-    bool listening;
+    atomic_bool listening; /* read by libmicrohttpd's threads in on_mhd_log */
     bool debug;
     atomic_bool stopping;
     atomic_uint connections; /* open now (on_connection) */
@@ -214,7 +214,7 @@ static void on_mhd_log(void *cls, const char *format, va_list args)
     /* Once listening, libmicrohttpd reports every client that hangs up or sends garbage: for
      * a server that breaks connections on purpose that is noise, so it is kept for
      * STATUSD_DEBUG=1. Start-up errors (a port in use) always show. */
-    if (server.listening && !server.debug)
+    if (atomic_load(&server.listening) && !server.debug)
         return;
     fprintf(stderr, "statusd: libmicrohttpd: ");
     vfprintf(stderr, format, args);
@@ -657,7 +657,7 @@ bool server_start(const struct config *config)
     printf("statusd listening on %s://%s:%u\n", listener_scheme(&server.listener),
            server.listener.host_text, bound ? bound->port : config->port);
     fflush(stdout);
-    server.listening = true;
+    atomic_store(&server.listening, true);
     return true;
 }
 
