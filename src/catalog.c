@@ -479,3 +479,18 @@ const struct catalog_header *catalog_header(const struct catalog_entry *entry, c
             return &entry->headers[i];
     return NULL;
 }
+
+bool status_has_content(unsigned code)
+{
+    return code >= 200 && code != 204 && code != 205 && code != 304;
+}
+
+bool status_is_redirect(unsigned code)
+{
+    return code == 301 || code == 302 || code == 303 || status_keeps_method(code);
+}
+
+bool status_keeps_method(unsigned code)
+{
+    return code == 307 || code == 308;
+}

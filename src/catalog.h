@@ -65,6 +65,14 @@ size_t catalog_count(void);
 const struct catalog_entry *catalog_at(size_t index);
 /* "401.1, 401.2, ..." : the known sub-statuses of code, or "" when it has none. */
 const char *catalog_subs_list(unsigned code);
+/* Facts RFC 9110 gives every code, catalogued or not, written once here.
+ * status_has_content: false for 1xx, 204, 205 and 304, which never carry content (§6.4.1,
+ * §15.3.6); status_is_redirect: 301, 302, 303, 307, 308, whose Location a client follows
+ * (§15.4); status_keeps_method: 307 and 308, which forbid turning POST into GET. */
+bool status_has_content(unsigned code);
+bool status_is_redirect(unsigned code);
+bool status_keeps_method(unsigned code);
+
 /* The merged catalogue as served at /codes.json. */
 const char *catalog_json(size_t *length);
 /* The header of entry called name (case-insensitive), or NULL. */

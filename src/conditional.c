@@ -24,12 +24,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-/* The largest /range/{n} and /bytes/{n}: a fixed bound rather than a flag, large enough to
- * test downloads and resumption, small enough that a burst of requests cannot exhaust
- * memory. */
-#define GENERATED_MAX_BYTES (10u * 1024u * 1024u)
-#define GENERATED_MAX_TEXT "10485760"
-
 /* Uppercase, while /range/ bytes are lowercase letters: the delimiter can never occur in a
  * part, as RFC 2046 §5.1.1 requires. */
 #define BYTERANGES_BOUNDARY "STATUSD-BYTERANGES"

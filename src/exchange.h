@@ -34,6 +34,12 @@ enum method {
 extern const char *const method_names[METHOD_COUNT];
 enum method method_from_name(const char *name);
 
+/* The largest body statusd generates on request (/range/{n}, /bytes/{n}, /drip): a fixed
+ * bound rather than a flag, large enough to test downloads and resumption, small enough that a
+ * burst of requests cannot exhaust memory. */
+#define GENERATED_MAX_BYTES (10u * 1024u * 1024u)
+#define GENERATED_MAX_TEXT "10485760"
+
 /* Per-request scratch space for strings a reply points to (header values, notes). */
 #define REQUEST_ARENA_SIZE 4096
 

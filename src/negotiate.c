@@ -1,5 +1,7 @@
 #include "negotiate.h"
 
+#include "httplist.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,42 +54,33 @@ static int parse_quality(const char *s, size_t n)
     return q > 1000 ? 1000 : q;
 }
 
-/* Reads the next element from *cursor; false at the end. */
+/* Reads the next element from *cursor; false at the end. The list is split by httplist; the
+ * element's value ends at its first ';' or whitespace, and of its parameters only q matters
+ * (media-type parameters such as charset are ignored). */
 static bool next_item(const char **cursor, struct list_item *item)
 {
-    const char *p = *cursor;
-    while (*p == ',' || is_space(*p))
-        p++;
-    if (!*p)
+    struct httplist_item element;
+    if (!httplist_next(cursor, &element))
         return false;
-    const char *start = p;
-    while (*p && *p != ',' && *p != ';' && !is_space(*p))
+    const char *p = element.start, *end = element.start + element.length;
+    while (p < end && *p != ';' && !is_space(*p))
         p++;
-    item->value = start;
-    item->length = (size_t)(p - start);
+    item->value = element.start;
+    item->length = (size_t)(p - element.start);
     item->quality = 1000;
-    /* Parameters: only q matters here; media-type parameters such as charset are ignored. */
-    while (*p && *p != ',') {
-        if (*p == ';') {
-            p++;
-            while (is_space(*p))
-                p++;
-            if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-                const char *q = p + 2;
-                const char *end = q;
-                while (*end && *end != ',' && *end != ';' && !is_space(*end))
-                    end++;
-                item->quality = parse_quality(q, (size_t)(end - q));
-                p = end;
-            }
-            /* Back to the loop's test: the ';' may have been the last byte of the value
-             * ("text/html;") or of the element ("a;,b"), and stepping on would skip the
-             * terminator and read past the string. */
+    while (p < end) {
+        if (*p++ != ';')
             continue;
+        while (p < end && is_space(*p))
+            p++;
+        if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+            const char *q = p + 2, *q_end = q;
+            while (q_end < end && *q_end != ';' && !is_space(*q_end))
+                q_end++;
+            item->quality = parse_quality(q, (size_t)(q_end - q));
+            p = q_end;
         }
-        p++;
     }
-    *cursor = p;
     return true;
 }
 

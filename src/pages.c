@@ -173,11 +173,6 @@ static const struct code_extras *extras_for(const struct catalog_entry *entry)
     return NULL;
 }
 
-static bool is_redirect_chain_code(unsigned code)
-{
-    return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
-}
-
 /* Built once at start-up (pages_init); every request shares the bytes. */
 struct page {
     char *html;
@@ -400,14 +395,14 @@ static void code_examples(struct strbuf *out, enum languages languages,
         example_html(out, languages, command, statuses, "then= picks the final status",
                      "then= 指定最终状态");
     }
-    if (is_redirect_chain_code(e->code)) {
+    if (status_is_redirect(e->code)) {
         snprintf(command, sizeof command, "curl -iL " ORIGIN "/status/%u", e->code);
         snprintf(statuses, sizeof statuses, "%u 200", e->code);
         example_html(out, languages, command, statuses, "-L follows Location to /status/200",
                      "-L 跟随 Location 到 /status/200");
         snprintf(command, sizeof command, "curl -iL -d 'name=value' '" ORIGIN
                  "/redirect/1?status=%u'", e->code);
-        bool keeps = e->code == 307 || e->code == 308;
+        bool keeps = status_keeps_method(e->code);
         example_html(out, languages, command, statuses,
                      keeps ? "a POST: the echo at the end shows it arrived as POST, body kept "
                              "(-X POST would force POST on every hop whatever the code)"
@@ -441,7 +436,7 @@ static void code_live_links(struct strbuf *out, enum languages languages,
         snprintf(url, sizeof url, "/status/%u?then=404", e->code);
         live_link_html(out, languages, url, "then a final 404", "随后是最终的 404");
     }
-    if (is_redirect_chain_code(e->code)) {
+    if (status_is_redirect(e->code)) {
         snprintf(url, sizeof url, "/status/%u?location=/anything", e->code);
         live_link_html(out, languages, url, "to the echo of your request", "跳到请求回显");
         snprintf(url, sizeof url, "/redirect/3?status=%u", e->code);

@@ -16,11 +16,6 @@ void response_add_common_headers(struct MHD_Response *response)
     MHD_add_response_header(response, "Access-Control-Expose-Headers", EXPOSED_HEADERS);
 }
 
-static bool has_no_body(unsigned status)
-{
-    return (status >= 100 && status < 200) || status == 204 || status == 205;
-}
-
 /* A strong entity tag from the body's bytes (FNV-1a): the same representation, the same tag. */
 static void entity_tag(const char *body, size_t length, char *tag, size_t tag_size)
 {
@@ -137,7 +132,8 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
     char *body = NULL;
     size_t length = 0;
     bool explained = reply->body == NULL;
-    if (explained && !has_no_body(reply->status)) {
+    /* A 304 is built with its 200's bytes: libmicrohttpd sends their length, not them. */
+    if (explained && (status_has_content(reply->status) || reply->status == 304)) {
         struct strbuf out = { 0 };
         render_explanation(&out, request->format, request->languages, reply);
         body = strbuf_take(&out, &length);
@@ -195,7 +191,7 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
         if (value)
             MHD_add_response_header(response, reply->headers[i].name, value);
     }
-    bool metadata = reply->status != 304 && !has_no_body(reply->status);
+    bool metadata = status_has_content(reply->status);
     if (metadata)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 reply->content_type ? reply->content_type

@@ -7,6 +7,7 @@
 #include "routes.h"
 #include "state.h"
 #include "timer.h"
+#include "utf8.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -289,12 +290,6 @@ static json_t *text_or_marker(const char *text)
     return value ? value : json_string(NOT_UTF8);
 }
 
-static bool is_utf8(const char *text)
-{
-    json_t *probe = json_string(text);
-    json_decref(probe);
-    return probe != NULL;
-}
 
 /* A journal record keeps at most this many headers, each value cut at this many bytes: the
  * journal is for asserting what a client sent, and a client padding its requests must not
@@ -322,7 +317,7 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char
         value = cut;
     }
     json_t *text = text_or_marker(value);
-    if (!is_utf8(name) || strlen(name) > RECORD_MAX_VALUE)
+    if (!utf8_valid(name, strlen(name)) || strlen(name) > RECORD_MAX_VALUE)
         name = NOT_UTF8;
     json_t *existing = json_object_get(headers, name);
     if (!existing) {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DRIP_MAX_BYTES (10u * 1024 * 1024)
 
 void timing_delay(struct request *request, struct reply *reply)
 {
@@ -68,9 +67,9 @@ void timing_drip(struct request *request, struct reply *reply)
     uint64_t bytes = 10, duration_ms = 2000, code = 200;
     uint64_t max_delay = request->config->max_delay_ms;
     const char *value;
-    if ((value = request_query(request, "numbytes")) && !parse_uint(value, DRIP_MAX_BYTES, &bytes)) {
-        reply_bad_parameter(reply, request, "numbytes", "an integer from 0 to 10485760",
-                            "0 到 10485760 之间的整数");
+    if ((value = request_query(request, "numbytes")) && !parse_uint(value, GENERATED_MAX_BYTES, &bytes)) {
+        reply_bad_parameter(reply, request, "numbytes", "an integer from 0 to " GENERATED_MAX_TEXT,
+                            "0 到 " GENERATED_MAX_TEXT " 之间的整数");
         return;
     }
     if ((value = request_query(request, "duration")) &&
@@ -80,8 +79,8 @@ void timing_drip(struct request *request, struct reply *reply)
         return;
     }
     if ((value = request_query(request, "code")) &&
-        (!parse_uint(value, 999, &code) || code < 200 || code == 204 || code == 205 ||
-         code == 304 || (code == 206 && bytes == 0))) {
+        (!parse_uint(value, 999, &code) || !status_has_content(code) ||
+         (code == 206 && bytes == 0))) {
         reply_bad_parameter(reply, request, "code",
                             "a status from 200 to 999 that has a body (206 needs numbytes >= 1)",
                             "200 到 999 之间、带响应体的状态码（206 需要 numbytes >= 1）");

@@ -1,5 +1,6 @@
 #include "websocket.h"
 
+#include "httplist.h"
 #include "timer.h"
 #include "ws_frame.h"
 #include "utf8.h"
@@ -71,25 +72,9 @@ static void create_stop_fd(void)
     sessions.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
-static bool has_token(const char *list, const char *token)
-{
-    size_t token_length = strlen(token);
-    for (const char *p = list; *p;) {
-        p += strspn(p, " \t,");
-        size_t n = strcspn(p, ",");
-        size_t trimmed = n;
-        while (trimmed && (p[trimmed - 1] == ' ' || p[trimmed - 1] == '\t'))
-            trimmed--;
-        if (trimmed == token_length && strncasecmp(p, token, token_length) == 0)
-            return true;
-        p += n;
-    }
-    return false;
-}
-
 bool websocket_upgrade_requested(const char *upgrade)
 {
-    return upgrade && has_token(upgrade, "websocket");
+    return httplist_has_token(upgrade, "websocket");
 }
 
 /* Connection may be sent more than once (keep-alive in one line, Upgrade in another). */
@@ -98,7 +83,7 @@ static enum MHD_Result find_connection_upgrade(void *cls, enum MHD_ValueKind kin
 {
     (void)kind;
     bool *found = cls;
-    if (strcasecmp(name, MHD_HTTP_HEADER_CONNECTION) == 0 && value && has_token(value, "upgrade"))
+    if (strcasecmp(name, MHD_HTTP_HEADER_CONNECTION) == 0 && httplist_has_token(value, "upgrade"))
         *found = true;
     return *found ? MHD_NO : MHD_YES;
 }
