@@ -6,6 +6,16 @@
 #include <string.h>
 #include <strings.h>
 
+const char *const fault_names[FAULT_COUNT] = {
+    [FAULT_NONE] = NULL,
+    [FAULT_RESET] = "fault-reset",
+    [FAULT_CLOSE] = "fault-close",
+    [FAULT_HANG] = "fault-hang",
+    [FAULT_TRUNCATE] = "fault-truncate",
+    [FAULT_BAD_CHUNK] = "fault-bad-chunk",
+    [FAULT_GARBAGE] = "fault-garbage",
+};
+
 const char *const method_names[METHOD_COUNT] = {
     [METHOD_GET] = "GET",         [METHOD_HEAD] = "HEAD",     [METHOD_POST] = "POST",
     [METHOD_PUT] = "PUT",         [METHOD_PATCH] = "PATCH",   [METHOD_DELETE] = "DELETE",

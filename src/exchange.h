@@ -80,6 +80,20 @@ bool request_is_http10(const struct request *request);
  * shows as plain IPv4), or "-" when unknown. */
 const char *connection_client_address(struct MHD_Connection *connection, char *out, size_t size);
 
+/* The ways /fault/{kind} breaks a connection on purpose (SPEC §9). */
+enum reply_fault {
+    FAULT_NONE,
+    FAULT_RESET,     /* TCP RST */
+    FAULT_CLOSE,     /* FIN without a byte */
+    FAULT_HANG,      /* nothing until --max-delay, then FIN */
+    FAULT_TRUNCATE,  /* a 200 whose body stops halfway through its Content-Length */
+    FAULT_BAD_CHUNK, /* reply->body as is (a head, then a chunk that is not one), then FIN */
+    FAULT_GARBAGE,   /* reply->body as is (not HTTP at all), then FIN */
+    FAULT_COUNT
+};
+/* "fault-reset", ... for the access log; NULL for FAULT_NONE. */
+extern const char *const fault_names[FAULT_COUNT];
+
 #define REPLY_MAX_HEADERS 32
 
 struct reply_header {
@@ -125,13 +139,9 @@ struct reply {
     /* A response the handler built itself (a trickled body); used once, then destroyed.
      * response.c still adds the reply's headers and the common ones. */
     struct MHD_Response *prepared;
-    /* A broken connection on purpose (/fault/{kind}), carried out after any delay. */
-    enum reply_fault {
-        FAULT_NONE,
-        FAULT_RESET,          /* TCP RST */
-        FAULT_CLOSE,          /* FIN without a byte */
-        FAULT_RAW_THEN_CLOSE, /* write reply->body as is, then FIN */
-    } fault;
+    /* A broken connection on purpose (/fault/{kind}), carried out after any delay by the
+     * wire module (wire.h); the access log names it (fault_names). */
+    enum reply_fault fault;
     /* A 401 with a Digest challenge (SPEC §6). libmicrohttpd computes the nonce and adds
      * WWW-Authenticate itself while queueing (MHD_queue_auth_fail_response2), so server.c
      * queues this reply through auth_queue_digest_challenge (auth.h) instead; headers then

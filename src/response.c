@@ -9,11 +9,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-void response_add_common_headers(struct MHD_Response *response)
+const struct reply_header response_common_headers[RESPONSE_COMMON_HEADER_COUNT] = {
+    { "Server", "statusd/" STATUSD_VERSION },
+    { "Access-Control-Allow-Origin", "*" },
+    { "Access-Control-Expose-Headers", EXPOSED_HEADERS },
+};
+
+bool response_add_common_headers(struct MHD_Response *response)
 {
-    MHD_add_response_header(response, MHD_HTTP_HEADER_SERVER, "statusd/" STATUSD_VERSION);
-    MHD_add_response_header(response, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(response, "Access-Control-Expose-Headers", EXPOSED_HEADERS);
+    bool added = true;
+    for (size_t i = 0; i < RESPONSE_COMMON_HEADER_COUNT; i++)
+        added &= MHD_add_response_header(response, response_common_headers[i].name,
+                                         response_common_headers[i].value) == MHD_YES;
+    return added;
+}
+
+/* /fault/truncate: a body that sends half of what its Content-Length promises, then ends
+ * with an error, so libmicrohttpd closes the connection with the rest missing. */
+struct truncated_body {
+    const char *text;
+    size_t length;
+};
+
+static ssize_t read_truncated(void *cls, uint64_t position, char *buffer, size_t max)
+{
+    const struct truncated_body *t = cls;
+    if (position >= t->length / 2)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* the promised rest never comes */
+    size_t n = t->length / 2 - (size_t)position;
+    if (n > max)
+        n = max;
+    memcpy(buffer, t->text + position, n);
+    return (ssize_t)n;
+}
+
+static struct MHD_Response *build_truncated(const struct reply *reply)
+{
+    struct truncated_body *t = malloc(sizeof *t);
+    if (!t)
+        return NULL;
+    *t = (struct truncated_body){ reply->body, reply->body_length };
+    struct MHD_Response *response =
+        MHD_create_response_from_callback(t->length, 4096, read_truncated, t, free);
+    if (!response)
+        free(t);
+    return response;
 }
 
 /* A strong entity tag from the body's bytes (FNV-1a): the same representation, the same tag. */
@@ -116,6 +156,8 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
         *body_length = reply->shared_length;
         return reply->shared;
     }
+    if (reply->fault == FAULT_TRUNCATE && !(reply->prepared = build_truncated(reply)))
+        return NULL;
     if (reply->prepared) {
         struct MHD_Response *prepared = reply->prepared;
         for (size_t i = 0; i < reply->header_count; i++)

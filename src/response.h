@@ -19,7 +19,12 @@
 struct MHD_Response *response_build(struct request *request, struct reply *reply,
                                     uint64_t *body_length);
 
-/* Adds the headers every response carries: Server, CORS. */
-void response_add_common_headers(struct MHD_Response *response);
+/* The headers every response carries (Server, CORS), whoever writes it: response_build for
+ * libmicrohttpd's responses, wire.c for the ones written beside it. */
+#define RESPONSE_COMMON_HEADER_COUNT 3
+extern const struct reply_header response_common_headers[RESPONSE_COMMON_HEADER_COUNT];
+
+/* Adds them to a libmicrohttpd response; false if one could not be added. */
+bool response_add_common_headers(struct MHD_Response *response);
 
 #endif

@@ -1,18 +1,17 @@
 #include "server.h"
 
-#include "httpdate.h"
 #include "accesslog.h"
 #include "auth.h"
 #include "numbers.h"
 #include "render.h"
 #include "response.h"
-#include "fault.h"
 #include "head_check.h"
 #include "listen.h"
 #include "routes.h"
 #include "stall_watch.h"
 #include "timer.h"
 #include "websocket.h"
+#include "wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -150,7 +149,7 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
     char client[INET6_ADDRSTRLEN];
     const char *method = x->request.method ? x->request.method : "-";
     /* reply is valid once method is (both set by the first handler call) */
-    const char *fault = x->request.method ? fault_outcome(&x->reply) : NULL;
+    const char *fault = x->request.method ? fault_names[x->reply.fault] : NULL;
     struct access_record record = {
         /* inet_ntop costs a tenth of a request: only for a log that will show it. */
         .client = server.config->log_format == LOG_OFF
@@ -222,45 +221,15 @@ static void on_mhd_log(void *cls, const char *format, va_list args)
 
 /* --- answering ----------------------------------------------------------------------- */
 
-/* Writes bytes to the client behind libmicrohttpd's back: through the connection's TLS session
- * when there is one (plaintext in a TLS stream would break it), else to the socket. Only the
- * connection's own thread may call this: a GnuTLS session is not safe in two threads. */
-bool server_write_raw(struct MHD_Connection *connection, const char *data, size_t size)
+/* The connection's socket or TLS session, for what wire.c writes beside libmicrohttpd. */
+static bool target_of(struct MHD_Connection *connection, struct wire_target *target)
 {
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!info)
-        return false;
-    MHD_socket fd = info->connect_fd; /* copied: the next call reuses the same union */
-    gnutls_session_t tls = NULL;
-    if (server.listener.mhd_flags & MHD_USE_TLS) {
-        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-        if (!info || !info->tls_session)
-            return false;
-        tls = info->tls_session;
-    }
-    size_t sent = 0;
-    for (unsigned waits = 0; sent < size;) {
-        ssize_t w = tls ? gnutls_record_send(tls, data + sent, size - sent)
-                        : send(fd, data + sent, size - sent, MSG_NOSIGNAL);
-        if (w > 0) {
-            sent += (size_t)w;
-            continue;
-        }
-        /* GnuTLS wants the same call repeated after E_AGAIN: sent is unchanged, so it is. */
-        bool again = tls ? w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED
-                         : w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
-        /* The socket is non-blocking; an empty send buffer makes waiting rare and short. */
-        struct pollfd wait = { .fd = fd, .events = POLLOUT };
-        if (!again || ++waits > 5 || poll(&wait, 1, 1000) <= 0)
-            return false;
-    }
-    return true;
+    return wire_target_of(connection, server.listener.mhd_flags & MHD_USE_TLS, target);
 }
 
-/* Writes an interim 1xx response straight to the socket (MHD-NOTES §1: libmicrohttpd has no
- * API for them). Safe because MHD writes nothing for this request until a response is queued
- * and the previous response on the connection is complete. */
+/* Sends an interim 1xx before the final response (SPEC §3). Safe because libmicrohttpd
+ * writes nothing for this request until a response is queued and the previous response on
+ * the connection is complete (docs/libmicrohttpd.md §1). */
 static bool send_interim(struct exchange *x)
 {
     struct request *r = &x->request;
@@ -270,17 +239,8 @@ static bool send_interim(struct exchange *x)
     const char *expect = request_header(r, MHD_HTTP_HEADER_EXPECT);
     if (code == 100 && expect && strcasecmp(expect, "100-continue") == 0)
         return true; /* libmicrohttpd already sent its own 100 Continue */
-    const struct catalog_entry *entry = catalog_find(code, 0);
-    char head[1024];
-    int n = snprintf(head, sizeof head, "HTTP/1.1 %u %s\r\n", code,
-                     entry ? entry->reason : "Informational");
-    for (size_t i = 0; entry && i < entry->header_count && n > 0 && (size_t)n < sizeof head; i++)
-        n += snprintf(head + n, sizeof head - (size_t)n, "%s: %s\r\n", entry->headers[i].name,
-                      entry->headers[i].value);
-    if (n < 0 || (size_t)n + 3 > sizeof head)
-        return false;
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
-    return server_write_raw(r->connection, head, (size_t)n);
+    struct wire_target target;
+    return target_of(r->connection, &target) && wire_interim(&target, code);
 }
 
 /* Answers a refused head (414, 431) by writing the response to the socket and closing.
@@ -293,20 +253,13 @@ static enum MHD_Result refuse_raw(struct exchange *x)
     struct strbuf body = { 0 };
     render_explanation(&body, r->format, r->languages, &x->reply);
     struct strbuf head = { 0 };
-    char date[HTTP_DATE_SIZE];
-    http_date_format(time(NULL), date);
-    const struct catalog_entry *entry = catalog_find(x->reply.status, 0);
-    strbuf_printf(&head,
-                  "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\nServer: statusd/" STATUSD_VERSION
-                  "\r\nContent-Type: %s\r\nCache-Control: no-store\r\n"
-                  "Access-Control-Allow-Origin: *\r\nContent-Length: %zu\r\n\r\n",
-                  x->reply.status, entry ? entry->reason : "Error", date,
-                  format_content_types[r->format], body.length);
+    wire_final_head(&head, x->reply.status, format_content_types[r->format], body.length);
     bool head_only = r->method_id == METHOD_HEAD;
     journal_exchange(x, x->reply.status);
-    if (!strbuf_failed(&head) && !strbuf_failed(&body) &&
-        server_write_raw(r->connection, head.data, head.length) &&
-        (head_only || server_write_raw(r->connection, body.data, body.length)))
+    struct wire_target target;
+    if (!strbuf_failed(&head) && !strbuf_failed(&body) && target_of(r->connection, &target) &&
+        wire_write(&target, head.data, head.length) &&
+        (head_only || wire_write(&target, body.data, body.length)))
         x->body_length = head_only ? 0 : body.length;
     strbuf_free(&head);
     strbuf_free(&body);
@@ -387,9 +340,12 @@ static bool client_hung_up(struct MHD_Connection *connection)
 static enum MHD_Result answer(struct exchange *x)
 {
     x->phase = PHASE_DONE;
-    if (x->reply.fault != FAULT_NONE) {
+    if (x->reply.fault != FAULT_NONE && x->reply.fault != FAULT_TRUNCATE) {
         journal_exchange(x, 0); /* no status goes out */
-        return fault_carry_out(&x->request, &x->reply);
+        struct wire_target target;
+        if (target_of(x->request.connection, &target))
+            wire_fault(&target, &x->reply);
+        return MHD_NO; /* libmicrohttpd drops the connection without a response */
     }
     if (!send_interim(x))
         return MHD_NO;

@@ -13,11 +13,6 @@
  * the reason on stderr on failure. */
 bool server_start(const struct config *config);
 
-/* Writes bytes to the client behind libmicrohttpd's back (interim 1xx, refusals, faults):
- * through the connection's TLS session when there is one, else to the socket. Only from the
- * connection's own thread (its handler), and only before a response is queued for it. */
-bool server_write_raw(struct MHD_Connection *connection, const char *data, size_t size);
-
 /* Stops accepting, finishes in-flight requests (delays end early), then stops. */
 void server_stop(void);
 

@@ -1,8 +1,8 @@
 #include "stall_watch.h"
 
-#include "httpdate.h"
 #include "render.h"
 #include "timer.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -95,30 +95,24 @@ bool stall_watch_remove(struct stall_entry *entry)
 /* Best effort, never blocking: a client that stalls on sending may not read either. */
 static void send_408(struct stall_entry *entry)
 {
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(entry->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!info)
+    struct wire_target target;
+    if (!wire_target_of(entry->connection, false, &target))
         return;
     if (watch.tls) {
         /* Plaintext would corrupt the TLS stream and the session is not ours to use from
          * this thread (stall_watch.h); the client sees the connection close. */
-        shutdown(info->connect_fd, SHUT_RDWR);
+        shutdown(target.fd, SHUT_RDWR);
         return;
     }
-    char date[HTTP_DATE_SIZE];
-    http_date_format(time(NULL), date);
-    char head[512];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 408 Request Timeout\r\nDate: %s\r\nConnection: close\r\n"
-                     "Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
-                     "Server: statusd/" STATUSD_VERSION "\r\nAccess-Control-Allow-Origin: *\r\n"
-                     "Content-Length: %zu\r\n\r\n",
-                     date, watch.body_length);
-    if (n > 0 && (size_t)n < sizeof head &&
-        send(info->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) == n)
-        send(info->connect_fd, watch.body, watch.body_length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    struct strbuf head = { 0 };
+    wire_final_head(&head, 408, "text/plain; charset=utf-8", watch.body_length);
+    if (!strbuf_failed(&head) &&
+        send(target.fd, head.data, head.length, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+            (ssize_t)head.length)
+        send(target.fd, watch.body, watch.body_length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    strbuf_free(&head);
     /* libmicrohttpd sees the end of the stream on its next read and closes the connection. */
-    shutdown(info->connect_fd, SHUT_RDWR);
+    shutdown(target.fd, SHUT_RDWR);
 }
 
 void stall_watch_tick(void)
