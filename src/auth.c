@@ -5,13 +5,13 @@
  * password. Basic and Bearer credentials are parsed here because libmicrohttpd accepts only
  * the exact spelling "Basic " (MHD-NOTES §6) while RFC 9110 §11.1 makes the scheme
  * case-insensitive; Digest is left to libmicrohttpd, which makes and checks the nonces. */
-#include "auth.h"
 #include "utf8.h"
-#include "routes.h"
+#include "endpoints.h"
 
 #include <ctype.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -349,24 +349,24 @@ void auth_proxy(struct request *request, struct reply *reply)
 /* --- Digest ---------------------------------------------------------------------------- */
 
 /* The optional last segment. MD5 when absent, as httpbin does, although libmicrohttpd's own
- * default (MHD_DIGEST_ALG_AUTO) is SHA-256: clients written against httpbin expect MD5. */
+ * default is SHA-256: clients written against httpbin expect MD5. */
 static bool digest_algorithm(const struct segments *segments,
-                             enum MHD_DigestAuthAlgorithm *algorithm, const char **name)
+                             enum digest_algorithm *algorithm, const char **name)
 {
     if (segments->count == 3) {
-        *algorithm = MHD_DIGEST_ALG_MD5;
+        *algorithm = DIGEST_MD5;
         *name = "MD5";
         return true;
     }
     if (segments->count != 4)
         return false;
     if (segments->length[3] == 3 && strncasecmp(segments->start[3], "MD5", 3) == 0) {
-        *algorithm = MHD_DIGEST_ALG_MD5;
+        *algorithm = DIGEST_MD5;
         *name = "MD5";
         return true;
     }
     if (segments->length[3] == 7 && strncasecmp(segments->start[3], "SHA-256", 7) == 0) {
-        *algorithm = MHD_DIGEST_ALG_SHA256;
+        *algorithm = DIGEST_SHA256;
         *name = "SHA-256";
         return true;
     }
@@ -376,7 +376,7 @@ static bool digest_algorithm(const struct segments *segments,
 /* {qop}/{user}/{pass}[/{algorithm}]; false with a 400 in reply. */
 static bool digest_parameters(struct request *request, struct reply *reply,
                               char user[PART_MAX_BYTES + 1], char password[PART_MAX_BYTES + 1],
-                              enum MHD_DigestAuthAlgorithm *algorithm, const char **name)
+                              enum digest_algorithm *algorithm, const char **name)
 {
     struct segments segments;
     split_path(request->tail, &segments);
@@ -413,7 +413,7 @@ static bool digest_parameters(struct request *request, struct reply *reply,
  * as only libmicrohttpd knows it; headers_described_only keeps that description off the wire,
  * where the real challenge goes instead. */
 static void digest_refuse(struct reply *reply, struct request *request,
-                          enum MHD_DigestAuthAlgorithm algorithm, const char *name, bool stale,
+                          enum digest_algorithm algorithm, const char *name, bool stale,
                           const char *en, const char *zh)
 {
     reply_error(reply, request, 401, en, zh);
@@ -428,18 +428,18 @@ static void digest_refuse(struct reply *reply, struct request *request,
     reply->digest_fail = true;
     reply->digest_challenge.realm = REALM;
     reply->digest_challenge.opaque = DIGEST_OPAQUE;
-    reply->digest_challenge.algorithm = (int)algorithm;
+    reply->digest_challenge.algorithm = algorithm;
     reply->digest_challenge.stale = stale;
 }
 
 /* Checks the Digest credentials once the sent user name is known. */
 static void digest_check(struct request *request, struct reply *reply, const char *sent_user,
                          const char *user, const char *password,
-                         enum MHD_DigestAuthAlgorithm algorithm, const char *name)
+                         enum digest_algorithm algorithm, const char *name)
 {
-    int checked = MHD_digest_auth_check2(request->connection, REALM, user, password,
-                                         DIGEST_NONCE_TIMEOUT_S, algorithm);
-    if (checked == MHD_YES) {
+    enum digest_result checked = request->transport->digest_check(
+        request, REALM, user, password, DIGEST_NONCE_TIMEOUT_S, algorithm);
+    if (checked == DIGEST_ACCEPTED) {
         reply_error(reply, request, 200,
                     request_printf(request,
                                    "Authenticated: user '%s', with the Digest scheme (%s, "
@@ -450,7 +450,7 @@ static void digest_check(struct request *request, struct reply *reply, const cha
                                    name));
         return;
     }
-    if (checked == MHD_INVALID_NONCE) {
+    if (checked == DIGEST_STALE_NONCE) {
         digest_refuse(reply, request, algorithm, name, true,
                       "The nonce in the credentials is stale (older than 300 seconds, or not one "
                       "this server issued for this URL and algorithm). The challenge says "
@@ -481,52 +481,16 @@ static void digest_check(struct request *request, struct reply *reply, const cha
                                      user, name));
 }
 
-/* libmicrohttpd 0.9.75 writes algorithm=md5 or algorithm=sha-256; the registered names are
- * "MD5" and "SHA-256" (RFC 7616 §6.1) and some clients compare them exactly (Python's urllib
- * refuses "md5"), which is why 0.9.77 changed to upper case. The header is rewritten here, on
- * this request's own response, after queueing and before anything is sent: libmicrohttpd
- * builds the response head only once the access handler has returned. */
-static void uppercase_digest_algorithm(struct MHD_Response *response)
-{
-    const char *challenge = MHD_get_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE);
-    char fixed[512];
-    if (!challenge || strlen(challenge) >= sizeof fixed)
-        return;
-    strcpy(fixed, challenge);
-    char *algorithm = strstr(fixed, "algorithm=");
-    if (!algorithm)
-        return;
-    for (char *p = algorithm + strlen("algorithm="); *p && *p != ','; p++)
-        *p = (char)toupper((unsigned char)*p);
-    /* Added before the original goes, so that a failure leaves a challenge in any case. */
-    if (strcmp(fixed, challenge) != 0 &&
-        MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, fixed) == MHD_YES)
-        MHD_del_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
-}
-
-enum MHD_Result auth_queue_digest_challenge(struct MHD_Connection *connection,
-                                            const struct reply *reply,
-                                            struct MHD_Response *response)
-{
-    enum MHD_Result queued = MHD_queue_auth_fail_response2(
-        connection, reply->digest_challenge.realm, reply->digest_challenge.opaque, response,
-        reply->digest_challenge.stale ? MHD_YES : MHD_NO,
-        (enum MHD_DigestAuthAlgorithm)reply->digest_challenge.algorithm);
-    if (queued == MHD_YES)
-        uppercase_digest_algorithm(response);
-    return queued;
-}
-
 void auth_digest(struct request *request, struct reply *reply)
 {
     char user[PART_MAX_BYTES + 1], password[PART_MAX_BYTES + 1];
-    enum MHD_DigestAuthAlgorithm algorithm;
+    enum digest_algorithm algorithm;
     const char *name;
     if (!digest_parameters(request, reply, user, password, &algorithm, &name))
         return;
-    char *sent_user = MHD_digest_auth_get_username(request->connection);
+    char *sent_user = request->transport->digest_username(request);
     if (!sent_user) {
-        bool sent = request_header(request, MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
+        bool sent = request_header(request, "Authorization") != NULL;
         digest_refuse(
             reply, request, algorithm, name, false,
             sent ? "The Authorization header holds no Digest credentials this server "
@@ -540,7 +504,7 @@ void auth_digest(struct request *request, struct reply *reply)
         return;
     }
     digest_check(request, reply, sent_user, user, password, algorithm, name);
-    MHD_free(sent_user);
+    free(sent_user);
 }
 
 /* --- Bearer ---------------------------------------------------------------------------- */
@@ -565,7 +529,7 @@ void auth_bearer(struct request *request, struct reply *reply)
                             "RFC 6750 的 b64token：字母、数字和 -._~+/，末尾可有 '='");
         return;
     }
-    const char *value = request_header(request, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *value = request_header(request, "Authorization");
     size_t length = 0;
     const char *token = value ? credentials_of_scheme(value, "Bearer", &length) : NULL;
     if (!value) {

@@ -6,7 +6,7 @@
 #include "config.h"
 #include "numbers.h"
 #include "params.h"
-#include "routes.h"
+#include "endpoints.h"
 #include "strbuf.h"
 
 #include <gnutls/crypto.h>
@@ -191,13 +191,13 @@ static bool upload_rules_read(struct request *request, struct reply *reply,
  * refuses a request that has both. */
 static bool body_is_chunked(const struct request *request)
 {
-    return request_header(request, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL &&
-           request_header(request, MHD_HTTP_HEADER_CONTENT_LENGTH) == NULL;
+    return request_header(request, "Transfer-Encoding") != NULL &&
+           request_header(request, "Content-Length") == NULL;
 }
 
 static bool expects_continue(const struct request *request)
 {
-    const char *expect = request_header(request, MHD_HTTP_HEADER_EXPECT);
+    const char *expect = request_header(request, "Expect");
     return expect && strcasecmp(expect, "100-continue") == 0;
 }
 
@@ -234,7 +234,7 @@ static void refuse_too_large(struct request *request, struct reply *reply, uint6
 static void refuse_media_type(struct request *request, struct reply *reply,
                               const struct item_list *accepted)
 {
-    const char *sent = request_header(request, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *sent = request_header(request, "Content-Type");
     const char *list = list_join(request, accepted);
     reply_explain(reply, request, 415, 0);
     /* Accept-Post and Accept-Patch say what this resource takes (RFC 9110 §15.5.16); both
@@ -270,7 +270,7 @@ bool client_input_upload_precheck(struct request *request, struct reply *reply)
     struct upload_rules rules;
     if (!upload_rules_read(request, reply, &rules))
         return false;
-    const char *length = request_header(request, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *length = request_header(request, "Content-Length");
     uint64_t declared;
     if (rules.has_max && length && parse_uint(length, UINT64_MAX, &declared) &&
         declared > rules.max) {
@@ -287,7 +287,7 @@ bool client_input_upload_precheck(struct request *request, struct reply *reply)
         return false;
     }
     if (rules.accepted.count &&
-        !content_type_accepted(request_header(request, MHD_HTTP_HEADER_CONTENT_TYPE),
+        !content_type_accepted(request_header(request, "Content-Type"),
                                &rules.accepted)) {
         refuse_media_type(request, reply, &rules.accepted);
         return false;
@@ -330,7 +330,7 @@ static char *upload_summary(struct request *request, const char *sha256)
     failed |= json_object_set_new(o, "sha256", json_string(sha256));
     failed |= json_object_set_new(
         o, "content_type",
-        json_string_or_null(request_header(request, MHD_HTTP_HEADER_CONTENT_TYPE)));
+        json_string_or_null(request_header(request, "Content-Type")));
     failed |= json_object_set_new(o, "chunked", json_boolean(body_is_chunked(request)));
     failed |= json_object_set_new(o, "expect_continue", json_boolean(expects_continue(request)));
     char *text = failed ? NULL : json_dumps(o, JSON_INDENT(2));
@@ -444,7 +444,7 @@ void client_input_negotiate(struct request *request, struct reply *reply)
         return;
     }
     double q;
-    int chosen = negotiate_choose(request_header(request, MHD_HTTP_HEADER_ACCEPT), &offered, &q);
+    int chosen = negotiate_choose(request_header(request, "Accept"), &offered, &q);
     if (chosen < 0) {
         reply_explain(reply, request, 406, 0);
         reply->note[LANGUAGE_EN] =

@@ -12,7 +12,7 @@
 #include "numbers.h"
 #include "range.h"
 #include "render.h"
-#include "routes.h"
+#include "endpoints.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -57,24 +57,23 @@ struct tag_search {
     bool matched;
 };
 
-static enum MHD_Result visit_tag_field(void *context, enum MHD_ValueKind kind, const char *name,
+static bool visit_tag_field(void *context, const char *name,
                                        const char *value)
 {
-    (void)kind;
     struct tag_search *search = context;
     if (strcasecmp(name, search->field) != 0 || !value)
-        return MHD_YES;
+        return true;
     search->present = true;
     if (search->etag && etag_list_matches(value, search->etag, search->weak_comparison))
         search->matched = true;
-    return MHD_YES;
+    return true;
 }
 
 static struct tag_search search_tag_field(const struct request *request, const char *field,
                                           const char *etag, bool weak_comparison)
 {
     struct tag_search search = {field, etag, weak_comparison, false, false};
-    MHD_get_connection_values(request->connection, MHD_HEADER_KIND, visit_tag_field, &search);
+    request_each(request, REQUEST_HEADER, visit_tag_field, &search);
     return search;
 }
 

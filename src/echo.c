@@ -5,7 +5,7 @@
  * byte that is not part of a UTF-8 sequence (or is NUL) is shown as the four characters \xNN,
  * and a body that is not UTF-8 text is sent whole as base64. */
 #include "render.h"
-#include "routes.h"
+#include "endpoints.h"
 #include "utf8.h"
 #include "strbuf.h"
 
@@ -152,10 +152,9 @@ static void canonical_header_name(char *name)
     }
 }
 
-static enum MHD_Result collect_value(void *cls, enum MHD_ValueKind kind, const char *key,
+static bool collect_value(void *cls, const char *key,
                                      const char *value)
 {
-    (void)kind;
     struct collected *c = cls;
     if (c->url) {
         strbuf_append(c->url, c->query_started ? "&" : "?");
@@ -171,7 +170,7 @@ static enum MHD_Result collect_value(void *cls, enum MHD_ValueKind kind, const c
         char *name = strdup(key);
         if (!name) {
             c->failed = true;
-            return MHD_NO;
+            return false;
         }
         canonical_header_name(name);
         c->failed = !add_repeatable(c->object, name, strlen(name), json_text(v, strlen(v)));
@@ -179,18 +178,18 @@ static enum MHD_Result collect_value(void *cls, enum MHD_ValueKind kind, const c
     } else {
         c->failed = !add_repeatable(c->object, key, strlen(key), json_text(v, strlen(v)));
     }
-    return c->failed ? MHD_NO : MHD_YES;
+    return !c->failed;
 }
 
 /* The request's headers (or query parameters) as an object; NULL when out of memory. */
-static json_t *collect(const struct request *request, enum MHD_ValueKind kind,
+static json_t *collect(const struct request *request, enum request_field kind,
                        struct strbuf *url)
 {
     struct collected c = { .object = json_object(), .url = url,
-                           .canonical_names = kind == MHD_HEADER_KIND };
+                           .canonical_names = kind == REQUEST_HEADER };
     if (!c.object)
         return NULL;
-    MHD_get_connection_values(request->connection, kind, collect_value, &c);
+    request_each(request, kind, collect_value, &c);
     if (c.failed) {
         json_decref(c.object);
         return NULL;
@@ -203,7 +202,7 @@ static json_t *collect(const struct request *request, enum MHD_ValueKind kind,
 static json_t *client_origin(const struct request *request)
 {
     char text[INET6_ADDRSTRLEN];
-    connection_client_address(request->connection, text, sizeof text);
+    request_client_address(request, text, sizeof text);
     return strcmp(text, "-") != 0 ? json_string(text) : json_null();
 }
 
@@ -211,7 +210,7 @@ static json_t *client_origin(const struct request *request)
  * type with the structured suffix given ("+json"). */
 static bool content_type_is(const struct request *request, const char *type, const char *suffix)
 {
-    const char *value = request_header(request, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *value = request_header(request, "Content-Type");
     if (!value)
         return false;
     value += strspn(value, " \t");
@@ -323,7 +322,7 @@ static json_t *describe_request(const struct request *request)
     struct strbuf url = { 0 };
     json_t *echo = json_object();
     /* The query parameters make both "url" and "args", which comes after it. */
-    json_t *args = url_path(&url, request) ? collect(request, MHD_GET_ARGUMENT_KIND, &url) : NULL;
+    json_t *args = url_path(&url, request) ? collect(request, REQUEST_QUERY, &url) : NULL;
     bool ok = echo && args && !strbuf_failed(&url) &&
               set(echo, "method", json_text(request->method, strlen(request->method))) &&
               set(echo, "url", json_stringn(url.data, url.length));
@@ -334,7 +333,7 @@ static json_t *describe_request(const struct request *request)
         return NULL;
     }
     ok = set(echo, "args", args) && /* takes args over, even when it fails */
-         set(echo, "headers", collect(request, MHD_HEADER_KIND, NULL)) &&
+         set(echo, "headers", collect(request, REQUEST_HEADER, NULL)) &&
          set(echo, "origin", client_origin(request)) &&
          set(echo, "body", text ? json_stringn(body, length) : base64_string(body, length)) &&
          set(echo, "body_encoding", json_string(text ? "utf-8" : "base64")) &&
@@ -443,7 +442,7 @@ void echo_anything(struct request *request, struct reply *reply)
 
 void echo_headers(struct request *request, struct reply *reply)
 {
-    json_t *headers = collect(request, MHD_HEADER_KIND, NULL);
+    json_t *headers = collect(request, REQUEST_HEADER, NULL);
     send_echo(request, reply, headers ? json_pack("{s:o}", "headers", headers) : NULL);
 }
 
@@ -455,7 +454,7 @@ void echo_ip(struct request *request, struct reply *reply)
 
 void echo_user_agent(struct request *request, struct reply *reply)
 {
-    const char *agent = request_header(request, MHD_HTTP_HEADER_USER_AGENT);
+    const char *agent = request_header(request, "User-Agent");
     json_t *value = agent ? json_text(agent, strlen(agent)) : json_null();
     send_echo(request, reply, value ? json_pack("{s:o}", "user-agent", value) : NULL);
 }

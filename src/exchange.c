@@ -33,14 +33,34 @@ enum method method_from_name(const char *name)
 
 const char *request_header(const struct request *request, const char *name)
 {
-    return MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, name);
+    size_t length;
+    return request->transport->lookup(request, REQUEST_HEADER, name, &length);
+}
+
+const char *request_query_n(const struct request *request, const char *name, size_t *length)
+{
+    if (request->no_query)
+        return NULL;
+    return request->transport->lookup(request, REQUEST_QUERY, name, length);
 }
 
 const char *request_query(const struct request *request, const char *name)
 {
-    if (request->no_query)
-        return NULL;
-    return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
+    size_t length;
+    return request_query_n(request, name, &length);
+}
+
+void request_each(const struct request *request, enum request_field field,
+                  request_visitor visit, void *context)
+{
+    if (field == REQUEST_QUERY && request->no_query)
+        return;
+    request->transport->each(request, field, visit, context);
+}
+
+size_t request_head_size(const struct request *request)
+{
+    return request->transport->head_size(request);
 }
 
 const char *request_printf(struct request *request, const char *format, ...)
@@ -59,7 +79,7 @@ const char *request_printf(struct request *request, const char *format, ...)
 
 bool request_is_http10(const struct request *request)
 {
-    return strcmp(request->version, MHD_HTTP_VERSION_1_0) == 0;
+    return strcmp(request->version, "HTTP/1.0") == 0;
 }
 
 static bool header_value_is_safe(const char *value)
@@ -157,14 +177,16 @@ void reply_bad_parameter(struct reply *reply, struct request *request, const cha
                 zh ? zh : "参数无效。");
 }
 
-const char *connection_client_address(struct MHD_Connection *connection, char *out, size_t size)
+const char *request_client_address(const struct request *request, char *out, size_t size)
 {
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return address_text(request->transport->client(request), out, size);
+}
+
+const char *address_text(const struct sockaddr *a, char *out, size_t size)
+{
     snprintf(out, size, "-");
-    if (!info || !info->client_addr)
+    if (!a)
         return out;
-    const struct sockaddr *a = info->client_addr;
     if (a->sa_family == AF_INET) {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, out, (socklen_t)size);
     } else if (a->sa_family == AF_INET6) {

@@ -43,8 +43,47 @@ enum method method_from_name(const char *name);
 /* Per-request scratch space for strings a reply points to (header values, notes). */
 #define REQUEST_ARENA_SIZE 4096
 
+struct request;
+
+/* Digest authentication (RFC 7616): the algorithms offered, and what a check found. */
+enum digest_algorithm { DIGEST_MD5, DIGEST_SHA256 };
+enum digest_result { DIGEST_ACCEPTED, DIGEST_REFUSED, DIGEST_STALE_NONCE };
+
+/* The two lists of name/value pairs a request carries. */
+enum request_field { REQUEST_HEADER, REQUEST_QUERY };
+
+/* Sees one name/value pair; returning false stops the walk. */
+typedef bool (*request_visitor)(void *context, const char *name, const char *value);
+
+/* How the transport that received a request (libmicrohttpd for HTTP/1.1) answers questions
+ * about it. Only the daemon fills this in; handlers ask through the request_* functions, so
+ * none of them depends on which library or protocol carried the request. */
+struct request_transport {
+    /* The first pair called name (headers case-insensitively), its value's length in
+     * *length (a query value may hold a NUL); NULL when absent. */
+    const char *(*lookup)(const struct request *request, enum request_field field,
+                          const char *name, size_t *length);
+    /* Every pair of field, in the order they arrived. */
+    void (*each)(const struct request *request, enum request_field field,
+                 request_visitor visit, void *context);
+    /* The client's address, or NULL when unknown. */
+    const struct sockaddr *(*client)(const struct request *request);
+    /* Bytes of the request head as received (request line and header section). */
+    size_t (*head_size)(const struct request *request);
+    /* Digest authentication as the transport implements it (its nonces are its own): the
+     * user name in the Authorization header (free() it; NULL when none can be read), and the
+     * check of the client's response for user and password. */
+    char *(*digest_username)(const struct request *request);
+    enum digest_result (*digest_check)(const struct request *request, const char *realm,
+                                       const char *user, const char *password,
+                                       unsigned nonce_timeout_s,
+                                       enum digest_algorithm algorithm);
+};
+
 struct request {
-    struct MHD_Connection *connection;
+    const struct request_transport *transport;
+    void *transport_context; /* the transport's own handle (a libmicrohttpd connection) */
+    bool tls;                /* arrived over TLS */
     const struct config *config;
     const char *method;   /* as sent, e.g. "GET" or "BREW" */
     enum method method_id;
@@ -71,6 +110,12 @@ struct request {
 /* A request header or query parameter, or NULL. */
 const char *request_header(const struct request *request, const char *name);
 const char *request_query(const struct request *request, const char *name);
+/* The same with the value's length (a query value may hold a NUL byte). */
+const char *request_query_n(const struct request *request, const char *name, size_t *length);
+/* Every header or query parameter, in arrival order. */
+void request_each(const struct request *request, enum request_field field,
+                  request_visitor visit, void *context);
+size_t request_head_size(const struct request *request);
 /* Formats into the request's arena; NULL when the arena is full (the caller answers 500 or
  * falls back to a fixed text). Valid until the request completes. */
 const char *request_printf(struct request *request, const char *format, ...)
@@ -78,7 +123,8 @@ const char *request_printf(struct request *request, const char *format, ...)
 bool request_is_http10(const struct request *request);
 /* The client's address as text ("127.0.0.1", "::1"; an IPv4 client of a dual-stack socket
  * shows as plain IPv4), or "-" when unknown. */
-const char *connection_client_address(struct MHD_Connection *connection, char *out, size_t size);
+const char *request_client_address(const struct request *request, char *out, size_t size);
+const char *address_text(const struct sockaddr *address, char *out, size_t size);
 
 /* The ways /fault/{kind} breaks a connection on purpose (SPEC §9). */
 enum reply_fault {
@@ -93,6 +139,19 @@ enum reply_fault {
 };
 /* "fault-reset", ... for the access log; NULL for FAULT_NONE. */
 extern const char *const fault_names[FAULT_COUNT];
+
+/* A body produced piece by piece, as time passes (/drip). next() writes up to max bytes of the
+ * body at position into buffer and returns how many; 0 means nothing is due yet, and
+ * *wait_us says when to ask again (the transport waits without holding a thread); at the end
+ * it is not called again (length is known). free_context, if set, runs when the response is
+ * gone. */
+struct reply_stream {
+    uint64_t length;
+    size_t (*next)(void *context, uint64_t position, char *buffer, size_t max,
+                   uint64_t *wait_us);
+    void *context;
+    void (*free_context)(void *context);
+};
 
 #define REPLY_MAX_HEADERS 32
 
@@ -136,21 +195,22 @@ struct reply {
     /* A protocol switch (status 101, websocket.c): after the 101 and the reply's headers this
      * handler takes the connection over. No body; only the common headers are added. */
     MHD_UpgradeHandler upgrade_handler;
-    /* A response the handler built itself (a trickled body); used once, then destroyed.
-     * response.c still adds the reply's headers and the common ones. */
+    /* A body produced over time (stream.next set); the reply's headers still apply. */
+    struct reply_stream stream;
+    /* The transport's response built from stream or a fault (response.c); used once. */
     struct MHD_Response *prepared;
     /* A broken connection on purpose (/fault/{kind}), carried out after any delay by the
      * wire module (wire.h); the access log names it (fault_names). */
     enum reply_fault fault;
     /* A 401 with a Digest challenge (SPEC §6). libmicrohttpd computes the nonce and adds
-     * WWW-Authenticate itself while queueing (MHD_queue_auth_fail_response2), so server.c
-     * queues this reply through auth_queue_digest_challenge (auth.h) instead; headers then
-     * only describe the challenge (headers_described_only). */
+     * WWW-Authenticate itself while queueing (MHD_queue_auth_fail_response2), so the daemon
+     * queues this reply with the challenge's own call instead; headers then only describe
+     * the challenge (headers_described_only). */
     bool digest_fail;
     struct {
         const char *realm;  /* quoted as is: no '"' or '\' */
         const char *opaque;
-        int algorithm;      /* enum MHD_DigestAuthAlgorithm */
+        enum digest_algorithm algorithm;
         bool stale;         /* the nonce was valid once: stale=true, no new password needed */
     } digest_challenge;
 };

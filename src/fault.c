@@ -3,7 +3,7 @@
  * (wire.c) carries it out once any delay is over, and response.c stops a truncated body
  * halfway. */
 #include "config.h"
-#include "routes.h"
+#include "endpoints.h"
 
 #include <string.h>
 

@@ -72,10 +72,9 @@ static enum head_flaw check_header(struct head_size *size, const char *name, con
     return size->head_end ? check_layout(size, name, value) : HEAD_SOUND;
 }
 
-static enum MHD_Result measure_header(void *cls, enum MHD_ValueKind kind, const char *name,
+static bool measure_header(void *cls, const char *name,
                                       const char *value)
 {
-    (void)kind;
     struct head_size *size = cls;
     size->bytes += strlen(name) + 2 + (value ? strlen(value) : 0) + 2;
     if (strcasecmp(name, "Content-Length") == 0)
@@ -88,16 +87,15 @@ static enum MHD_Result measure_header(void *cls, enum MHD_ValueKind kind, const 
         if (size->flaw != HEAD_CUT_AT_NUL)
             size->flawed_name = name;
     }
-    return MHD_YES;
+    return true;
 }
 
 /* Where libmicrohttpd's copy of the head ends, so check_layout can read up to it; NULL when the
  * library does not say (the layout checks are then skipped). */
 static const char *head_end(const struct request *r)
 {
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(r->connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    return info && info->header_size ? r->method + info->header_size : NULL;
+    size_t size = request_head_size(r);
+    return size ? r->method + size : NULL;
 }
 
 /* The 400 for a flawed head: says what was wrong, naming the header where that is safe. */
@@ -148,7 +146,7 @@ bool head_check(struct request *r, const char *target, const struct config *conf
     }
     struct head_size size = { .bytes = line, .head_end = head_end(r) };
     size.previous_end = size.head_end ? r->version + strlen(r->version) : NULL;
-    MHD_get_connection_values(r->connection, MHD_HEADER_KIND, measure_header, &size);
+    request_each(r, REQUEST_HEADER, measure_header, &size);
     if (size.bytes + 2 > config->max_header_bytes) {
         reply_error(reply, r, 431,
                     request_printf(r, "The request head is %zu bytes; this server accepts at most %zu "
@@ -175,7 +173,7 @@ bool head_check(struct request *r, const char *target, const struct config *conf
                     "Transfer-Encoding）：代理和本服务器可能理解不一致，这正是请求走私的手法。");
         return false;
     }
-    const char *length = request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *length = request_header(r, "Content-Length");
     uint64_t declared;
     if (length && parse_uint(length, UINT64_MAX, &declared) && declared > config->max_body) {
         reply_error(reply, r, 413,
@@ -188,7 +186,7 @@ bool head_check(struct request *r, const char *target, const struct config *conf
                                    (unsigned long long)config->max_body));
         return false;
     }
-    const char *expect = request_header(r, MHD_HTTP_HEADER_EXPECT);
+    const char *expect = request_header(r, "Expect");
     if (expect && strcasecmp(expect, "100-continue") != 0) {
         reply_error(reply, r, 417,
                     request_printf(r, "This server meets only 'Expect: 100-continue', not '%s'.",

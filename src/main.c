@@ -2,12 +2,14 @@
 #include "accesslog.h"
 #include "catalog.h"
 #include "config.h"
+#include "endpoints.h"
 #include "routes.h"
 #include "server.h"
 #include "state.h"
 #include "stall_watch.h"
 #include "status_cache.h"
 #include "timer.h"
+#include "websocket.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -66,6 +68,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "statusd: cannot start the timer thread\n");
         return 1;
     }
+    /* The daemon knows no endpoint: what it reports goes where these say. */
+    server_observe_answers(stateful_record);
+    server_observe_completions(accesslog_write);
+    server_observe_shutdown(websocket_shutdown);
     if (!server_start(&config)) {
         timer_stop();
         return 1;

@@ -6,7 +6,7 @@
  * inline script or style: the Content-Security-Policy below allows only /static/. */
 #include "assets.h"
 #include "render.h"
-#include "routes.h"
+#include "endpoints.h"
 
 #include <ctype.h>
 #include <pthread.h>

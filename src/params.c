@@ -197,21 +197,20 @@ struct extra_headers {
     char expose[1024];
 };
 
-static enum MHD_Result collect_extra_header(void *cls, enum MHD_ValueKind kind, const char *key,
+static bool collect_extra_header(void *cls, const char *key,
                                             const char *value)
 {
-    (void)kind;
     struct extra_headers *x = cls;
     if (strcmp(key, "h") != 0)
-        return MHD_YES;
+        return true;
     x->present = true;
     if (!x->reply)
-        return MHD_NO; /* only asked whether any is present */
+        return false; /* only asked whether any is present */
     const char *colon = value ? strchr(value, ':') : NULL;
     if (!colon || ++x->count > MAX_EXTRA_HEADERS) {
         x->bad = value ? value : "";
         x->why = colon ? "more than 16 headers" : "no ':' between name and value";
-        return MHD_NO;
+        return false;
     }
     const char *name = request_printf(x->request, "%.*s", (int)(colon - value), value);
     const char *header_value = colon + 1;
@@ -220,16 +219,16 @@ static enum MHD_Result collect_extra_header(void *cls, enum MHD_ValueKind kind, 
     if (!name || !params_valid_token(name) || is_reserved_header(name)) {
         x->bad = value;
         x->why = "the name must be a header token and not one that changes framing";
-        return MHD_NO;
+        return false;
     }
     if (!reply_set_header(x->reply, name, header_value)) {
         x->bad = value;
         x->why = "the value must be printable ASCII, non-empty, without control bytes";
-        return MHD_NO;
+        return false;
     }
     size_t used = strlen(x->expose);
     snprintf(x->expose + used, sizeof x->expose - used, ", %s", name);
-    return MHD_YES;
+    return true;
 }
 
 bool params_has_extra_headers(struct request *request)
@@ -237,7 +236,7 @@ bool params_has_extra_headers(struct request *request)
     struct extra_headers x = { .request = request };
     if (request->no_query)
         return false;
-    MHD_get_connection_values(request->connection, MHD_GET_ARGUMENT_KIND, collect_extra_header,
+    request_each(request, REQUEST_QUERY, collect_extra_header,
                               &x);
     return x.present;
 }
@@ -245,7 +244,7 @@ bool params_has_extra_headers(struct request *request)
 bool params_apply_extra_headers(struct request *request, struct reply *reply)
 {
     struct extra_headers x = { .request = request, .reply = reply };
-    MHD_get_connection_values(request->connection, MHD_GET_ARGUMENT_KIND, collect_extra_header,
+    request_each(request, REQUEST_QUERY, collect_extra_header,
                               &x);
     if (x.bad) {
         reply_bad_parameter(reply, request, "h",

@@ -7,7 +7,7 @@
 #include "config.h"
 #include "numbers.h"
 #include "params.h"
-#include "routes.h"
+#include "endpoints.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -137,19 +137,12 @@ static bool valid_host_header(const char *host)
     return *p == '\0';
 }
 
-static bool connection_is_tls(const struct request *request)
-{
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(request->connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    return info && info->tls_session;
-}
-
 /* "http://host:port" or "//host:port" from the Host header, for type=absolute and
  * scheme-relative; NULL with a 400 in reply when the header is missing or not host[:port]. */
 static const char *target_origin(struct request *request, struct reply *reply,
                                  enum target_type type)
 {
-    const char *host = request_header(request, MHD_HTTP_HEADER_HOST);
+    const char *host = request_header(request, "Host");
     if (!host || !valid_host_header(host)) {
         reply_error(reply, request, 400,
                     "type=absolute and type=scheme-relative build the target from the Host "
@@ -161,7 +154,7 @@ static const char *target_origin(struct request *request, struct reply *reply,
     }
     const char *scheme = "";
     if (type == TARGET_ABSOLUTE)
-        scheme = connection_is_tls(request) ? "https:" : "http:";
+        scheme = request->tls ? "https:" : "http:";
     return request_printf(request, "%s//%s", scheme, host);
 }
 
@@ -248,11 +241,9 @@ void redirects_to(struct request *request, struct reply *reply)
 {
     /* With its length: libmicrohttpd decodes %00 into a NUL that would cut the value short
      * instead of being refused like any other control byte. */
-    const char *url = NULL;
     size_t url_size = 0;
-    if (MHD_lookup_connection_value_n(request->connection, MHD_GET_ARGUMENT_KIND, "url", 3, &url,
-                                      &url_size) != MHD_YES ||
-        !url || strlen(url) != url_size || !params_valid_location(url)) {
+    const char *url = request_query_n(request, "url", &url_size);
+    if (!url || strlen(url) != url_size || !params_valid_location(url)) {
         reply_bad_parameter(reply, request, "url",
                             "an http(s) URL or a relative reference, printable ASCII without "
                             "spaces or control bytes, at most 2048 bytes",

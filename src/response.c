@@ -3,6 +3,7 @@
 #include "hash.h"
 #include "range.h"
 #include "render.h"
+#include "timer.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -41,6 +42,55 @@ static ssize_t read_truncated(void *cls, uint64_t position, char *buffer, size_t
         n = max;
     memcpy(buffer, t->text + position, n);
     return (ssize_t)n;
+}
+
+/* A reply_stream as a libmicrohttpd callback body: when nothing is due, the connection is
+ * suspended and the timer resumes it, since returning 0 without suspending would spin
+ * (docs/libmicrohttpd.md §4). */
+struct stream_body {
+    struct MHD_Connection *connection;
+    struct reply_stream stream;
+};
+
+static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t max)
+{
+    struct stream_body *s = cls;
+    if (position >= s->stream.length)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    uint64_t wait_us = 0;
+    size_t n = s->stream.next(s->stream.context, position, buffer, max, &wait_us);
+    if (n)
+        return (ssize_t)n;
+    MHD_suspend_connection(s->connection);
+    /* Scheduled after suspending, so the resume can never come first. */
+    if (!timer_resume_at(s->connection, now_us() + wait_us))
+        MHD_resume_connection(s->connection);
+    return 0;
+}
+
+static void free_stream(void *cls)
+{
+    struct stream_body *s = cls;
+    if (s->stream.free_context)
+        s->stream.free_context(s->stream.context);
+    free(s);
+}
+
+/* Takes reply->stream over (it is cleared): the response frees its context from now on. */
+static struct MHD_Response *build_stream(struct request *request, struct reply *reply)
+{
+    struct stream_body *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    *s = (struct stream_body){ request->transport_context, reply->stream };
+    struct MHD_Response *response =
+        MHD_create_response_from_callback(s->stream.length, 1024, read_stream, s, free_stream);
+    if (!response) {
+        free(s);
+        return NULL;
+    }
+    reply->stream = (struct reply_stream){ 0 };
+    return response;
 }
 
 static struct MHD_Response *build_truncated(const struct reply *reply)
@@ -157,6 +207,8 @@ struct MHD_Response *response_build(struct request *request, struct reply *reply
         return reply->shared;
     }
     if (reply->fault == FAULT_TRUNCATE && !(reply->prepared = build_truncated(reply)))
+        return NULL;
+    if (reply->stream.next && !(reply->prepared = build_stream(request, reply)))
         return NULL;
     if (reply->prepared) {
         struct MHD_Response *prepared = reply->prepared;

@@ -1,5 +1,7 @@
 #include "routes.h"
 
+#include "endpoints.h"
+
 #include <stdio.h>
 #include <string.h>
 

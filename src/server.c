@@ -1,7 +1,6 @@
 #include "server.h"
 
 #include "accesslog.h"
-#include "auth.h"
 #include "numbers.h"
 #include "render.h"
 #include "response.h"
@@ -10,10 +9,10 @@
 #include "routes.h"
 #include "stall_watch.h"
 #include "timer.h"
-#include "websocket.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <netdb.h>
@@ -57,6 +56,7 @@ struct exchange {
     const struct route *route; /* found when the head arrives, NULL for an unknown path */
     char *body;            /* kept for routes with ROUTE_KEEPS_BODY */
     size_t body_capacity;
+    struct MHD_Connection *connection;
     struct request request;
     struct reply reply;
     uint64_t body_length;  /* bytes of the response body, for the log */
@@ -73,7 +73,171 @@ static struct {
     atomic_bool stopping;
     atomic_uint connections; /* open now (on_connection) */
     unsigned max_connections; /* --max-connections, or what the descriptors allow */
+    /* Set before server_start, read-only afterwards. */
+    server_answer_observer answer_observers[SERVER_MAX_OBSERVERS];
+    server_completion_observer completion_observers[SERVER_MAX_OBSERVERS];
+    server_shutdown_observer shutdown_observers[SERVER_MAX_OBSERVERS];
 } server;
+
+/* Appends to a NULL-terminated table of SERVER_MAX_OBSERVERS; more is a programming error. */
+#define OBSERVE(table, observer)                                                               \
+    do {                                                                                       \
+        size_t i_ = 0;                                                                         \
+        while (i_ < SERVER_MAX_OBSERVERS && (table)[i_])                                       \
+            i_++;                                                                              \
+        if (i_ == SERVER_MAX_OBSERVERS)                                                        \
+            abort();                                                                           \
+        (table)[i_] = (observer);                                                              \
+    } while (0)
+
+void server_observe_answers(server_answer_observer observer)
+{
+    OBSERVE(server.answer_observers, observer);
+}
+
+void server_observe_completions(server_completion_observer observer)
+{
+    OBSERVE(server.completion_observers, observer);
+}
+
+void server_observe_shutdown(server_shutdown_observer observer)
+{
+    OBSERVE(server.shutdown_observers, observer);
+}
+
+/* --- the request as libmicrohttpd holds it (struct request_transport) ------------------ */
+
+static struct MHD_Connection *connection_of(const struct request *request)
+{
+    return request->transport_context;
+}
+
+static enum MHD_ValueKind kind_of(enum request_field field)
+{
+    return field == REQUEST_HEADER ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND;
+}
+
+static const char *mhd_lookup(const struct request *request, enum request_field field,
+                              const char *name, size_t *length)
+{
+    const char *value = NULL;
+    if (MHD_lookup_connection_value_n(connection_of(request), kind_of(field), name, strlen(name),
+                                      &value, length) != MHD_YES)
+        return NULL;
+    return value; /* NULL too for a parameter without '=' */
+}
+
+struct visit {
+    request_visitor visit;
+    void *context;
+};
+
+static enum MHD_Result visit_pair(void *cls, enum MHD_ValueKind kind, const char *name,
+                                  const char *value)
+{
+    (void)kind;
+    const struct visit *v = cls;
+    return v->visit(v->context, name, value) ? MHD_YES : MHD_NO;
+}
+
+static void mhd_each(const struct request *request, enum request_field field,
+                     request_visitor visit, void *context)
+{
+    struct visit v = { visit, context };
+    MHD_get_connection_values(connection_of(request), kind_of(field), visit_pair, &v);
+}
+
+static const struct sockaddr *connection_client(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info ? info->client_addr : NULL;
+}
+
+static const struct sockaddr *mhd_client(const struct request *request)
+{
+    return connection_client(connection_of(request));
+}
+
+static size_t mhd_head_size(const struct request *request)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+        connection_of(request), MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    return info ? info->header_size : 0;
+}
+
+/* libmicrohttpd 0.9.75 writes algorithm=md5 or algorithm=sha-256; the registered names are
+ * "MD5" and "SHA-256" (RFC 7616 §6.1) and some clients compare them exactly (Python's urllib
+ * refuses "md5"), which is why 0.9.77 changed to upper case. The header is rewritten here, on
+ * this request's own response, after queueing and before anything is sent: libmicrohttpd
+ * builds the response head only once the access handler has returned. */
+static void uppercase_digest_algorithm(struct MHD_Response *response)
+{
+    const char *challenge = MHD_get_response_header(response, "WWW-Authenticate");
+    char fixed[512];
+    if (!challenge || strlen(challenge) >= sizeof fixed)
+        return;
+    strcpy(fixed, challenge);
+    char *algorithm = strstr(fixed, "algorithm=");
+    if (!algorithm)
+        return;
+    for (char *p = algorithm + strlen("algorithm="); *p && *p != ','; p++)
+        *p = (char)toupper((unsigned char)*p);
+    /* Added before the original goes, so that a failure leaves a challenge in any case. */
+    if (strcmp(fixed, challenge) != 0 &&
+        MHD_add_response_header(response, "WWW-Authenticate", fixed) == MHD_YES)
+        MHD_del_response_header(response, "WWW-Authenticate", challenge);
+}
+
+static enum MHD_DigestAuthAlgorithm mhd_algorithm(enum digest_algorithm algorithm)
+{
+    return algorithm == DIGEST_MD5 ? MHD_DIGEST_ALG_MD5 : MHD_DIGEST_ALG_SHA256;
+}
+
+/* Queues response (this request's own, never a shared one: the challenge is added to it) as
+ * the 401 of a reply with digest_fail set: libmicrohttpd writes the challenge itself, because
+ * only it can make the nonce it will later check. */
+static enum MHD_Result queue_digest_challenge(struct MHD_Connection *connection,
+                                              const struct reply *reply,
+                                              struct MHD_Response *response)
+{
+    enum MHD_Result queued = MHD_queue_auth_fail_response2(
+        connection, reply->digest_challenge.realm, reply->digest_challenge.opaque, response,
+        reply->digest_challenge.stale ? MHD_YES : MHD_NO,
+        mhd_algorithm(reply->digest_challenge.algorithm));
+    if (queued == MHD_YES)
+        uppercase_digest_algorithm(response);
+    return queued;
+}
+
+static char *mhd_digest_username(const struct request *request)
+{
+    char *name = MHD_digest_auth_get_username(connection_of(request));
+    char *copy = name ? strdup(name) : NULL; /* the caller frees with free(), not MHD_free() */
+    MHD_free(name);
+    return copy;
+}
+
+static enum digest_result mhd_digest_check(const struct request *request, const char *realm,
+                                           const char *user, const char *password,
+                                           unsigned nonce_timeout_s,
+                                           enum digest_algorithm algorithm)
+{
+    int checked = MHD_digest_auth_check2(connection_of(request), realm, user, password,
+                                         nonce_timeout_s, mhd_algorithm(algorithm));
+    return checked == MHD_YES             ? DIGEST_ACCEPTED
+           : checked == MHD_INVALID_NONCE ? DIGEST_STALE_NONCE
+                                          : DIGEST_REFUSED;
+}
+
+static const struct request_transport mhd_transport = {
+    .lookup = mhd_lookup,
+    .each = mhd_each,
+    .client = mhd_client,
+    .head_size = mhd_head_size,
+    .digest_username = mhd_digest_username,
+    .digest_check = mhd_digest_check,
+};
 
 /* --- MHD callbacks around each request ------------------------------------------------ */
 
@@ -131,7 +295,8 @@ static void journal_exchange(struct exchange *x, unsigned status)
     if (x->journaled || !x->request.method)
         return;
     x->journaled = true;
-    stateful_record(x->request.connection, x->request.method, x->target, status);
+    for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.answer_observers[i]; i++)
+        server.answer_observers[i](&x->request, x->target, status);
 }
 
 /* Logs, records and frees a finished exchange. */
@@ -154,7 +319,7 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
         /* inet_ntop costs a tenth of a request: only for a log that will show it. */
         .client = server.config->log_format == LOG_OFF
                       ? "-"
-                      : connection_client_address(connection, client, sizeof client),
+                      : address_text(connection_client(connection), client, sizeof client),
         .method = method,
         .target = x->target,
         .status = answered_408                  ? 408
@@ -171,9 +336,12 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
                    : (unsigned)toe < sizeof outcomes / sizeof outcomes[0] ? outcomes[toe]
                                                                           : "?",
     };
-    accesslog_write(&record);
+    for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.completion_observers[i]; i++)
+        server.completion_observers[i](&record);
     journal_exchange(x, record.status); /* answers not sent by this file (a 408) */
     free(x->reply.owned_body); /* set only if no response took it over */
+    if (x->request.method && x->reply.stream.free_context) /* likewise */
+        x->reply.stream.free_context(x->reply.stream.context);
     if (x->reply.prepared)
         MHD_destroy_response(x->reply.prepared);
     free(x->body);
@@ -240,7 +408,7 @@ static bool send_interim(struct exchange *x)
     if (code == 100 && expect && strcasecmp(expect, "100-continue") == 0)
         return true; /* libmicrohttpd already sent its own 100 Continue */
     struct wire_target target;
-    return target_of(r->connection, &target) && wire_interim(&target, code);
+    return target_of(x->connection, &target) && wire_interim(&target, code);
 }
 
 /* Answers a refused head (414, 431) by writing the response to the socket and closing.
@@ -257,7 +425,7 @@ static enum MHD_Result refuse_raw(struct exchange *x)
     bool head_only = r->method_id == METHOD_HEAD;
     journal_exchange(x, x->reply.status);
     struct wire_target target;
-    if (!strbuf_failed(&head) && !strbuf_failed(&body) && target_of(r->connection, &target) &&
+    if (!strbuf_failed(&head) && !strbuf_failed(&body) && target_of(x->connection, &target) &&
         wire_write(&target, head.data, head.length) &&
         (head_only || wire_write(&target, body.data, body.length)))
         x->body_length = head_only ? 0 : body.length;
@@ -300,9 +468,9 @@ static enum MHD_Result queue_reply(struct exchange *x)
     if (reply->digest_fail && !reply->shared)
         /* libmicrohttpd adds the Digest challenge (with a nonce only it can make) to the
          * response while queueing it, so it must be this request's own (MHD-NOTES §5). */
-        queued = auth_queue_digest_challenge(x->request.connection, reply, response);
+        queued = queue_digest_challenge(x->connection, reply, response);
     else
-        queued = MHD_queue_response(x->request.connection, reply->status, response);
+        queued = MHD_queue_response(x->connection, reply->status, response);
     if (!reply->shared)
         MHD_destroy_response(response);
     if (queued == MHD_YES) /* nothing is sent before the handler returns */
@@ -343,7 +511,7 @@ static enum MHD_Result answer(struct exchange *x)
     if (x->reply.fault != FAULT_NONE && x->reply.fault != FAULT_TRUNCATE) {
         journal_exchange(x, 0); /* no status goes out */
         struct wire_target target;
-        if (target_of(x->request.connection, &target))
+        if (target_of(x->connection, &target))
             wire_fault(&target, &x->reply);
         return MHD_NO; /* libmicrohttpd drops the connection without a response */
     }
@@ -403,10 +571,10 @@ static enum MHD_Result dispatch(struct exchange *x)
     }
     if (delay_ms) {
         x->phase = PHASE_WAITING;
-        MHD_suspend_connection(x->request.connection);
+        MHD_suspend_connection(x->connection);
         /* Scheduled after suspending, so the resume can never come first. */
-        if (!timer_resume_at(x->request.connection, now_us() + delay_ms * 1000))
-            MHD_resume_connection(x->request.connection);
+        if (!timer_resume_at(x->connection, now_us() + delay_ms * 1000))
+            MHD_resume_connection(x->connection);
         return MHD_YES;
     }
     return answer(x);
@@ -429,8 +597,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return MHD_NO; /* out of memory in on_uri: close the connection */
     switch (x->phase) {
     case PHASE_HEADERS:
+        x->connection = connection;
         x->request = (struct request){
-            .connection = connection,
+            .transport = &mhd_transport,
+            .transport_context = connection,
+            .tls = server.listener.mhd_flags & MHD_USE_TLS,
             .config = server.config,
             .method = method,
             .method_id = method_from_name(method),
@@ -651,7 +822,8 @@ void server_stop(void)
     timer_expire_all();
     /* WebSocket sessions close now (1001): an upgraded connection still open would keep
      * in_flight up below, and MHD_stop_daemon may crash on it (websocket.h). */
-    websocket_shutdown();
+    for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.shutdown_observers[i]; i++)
+        server.shutdown_observers[i]();
     /* 3. Let in-flight requests finish, within a bound. */
     uint64_t deadline = now_ms() + SHUTDOWN_GRACE_MS;
     while (atomic_load(&server.in_flight) > 0 && now_ms() < deadline)

@@ -3,7 +3,9 @@
 #ifndef STATUSD_SERVER_H
 #define STATUSD_SERVER_H
 
+#include "accesslog.h"
 #include "config.h"
+#include "exchange.h"
 
 #include <microhttpd.h>
 #include <stdbool.h>
@@ -15,5 +17,25 @@ bool server_start(const struct config *config);
 
 /* Stops accepting, finishes in-flight requests (delays end early), then stops. */
 void server_stop(void);
+
+/* What the daemon tells the rest of statusd, registered at start-up (before server_start) so
+ * that the daemon itself knows no endpoint. At most SERVER_MAX_OBSERVERS of each. */
+#define SERVER_MAX_OBSERVERS 4
+
+/* Once per request, when its answer is decided and before a byte of it goes out, so that a
+ * client reading /journal after an answer always finds that request there. status is 0 when
+ * no status goes out (a fault). */
+typedef void (*server_answer_observer)(const struct request *request, const char *target,
+                                       unsigned status);
+void server_observe_answers(server_answer_observer observer);
+
+/* Once per finished request (the access log). */
+typedef void (*server_completion_observer)(const struct access_record *record);
+void server_observe_completions(server_completion_observer observer);
+
+/* At shutdown, after new connections stop and delays are released, before waiting for
+ * in-flight requests: what holds connections of its own closes them (WebSocket sessions). */
+typedef void (*server_shutdown_observer)(void);
+void server_observe_shutdown(server_shutdown_observer observer);
 
 #endif

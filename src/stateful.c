@@ -4,7 +4,7 @@
 #include "codelist.h"
 #include "numbers.h"
 #include "params.h"
-#include "routes.h"
+#include "endpoints.h"
 #include "state.h"
 #include "timer.h"
 #include "utf8.h"
@@ -297,14 +297,13 @@ static json_t *text_or_marker(const char *text)
 #define RECORD_MAX_HEADERS 64
 #define RECORD_MAX_VALUE 256
 
-static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *name,
+static bool add_header(void *cls, const char *name,
                                   const char *value)
 {
-    (void)kind;
     json_t *headers = cls;
     if (json_object_size(headers) >= RECORD_MAX_HEADERS) {
         json_object_set_new(headers, "(more headers)", json_string("not recorded"));
-        return MHD_NO;
+        return false;
     }
     char cut[RECORD_MAX_VALUE + 4];
     if (value && strlen(value) > RECORD_MAX_VALUE) {
@@ -328,13 +327,13 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char
         json_t *list = json_pack("[O, o]", existing, text);
         json_object_set_new(headers, name, list);
     }
-    return MHD_YES;
+    return true;
 }
 
-void stateful_record(struct MHD_Connection *connection, const char *method, const char *target,
-                     unsigned status)
+void stateful_record(const struct request *request, const char *target, unsigned status)
 {
-    const char *key = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "key");
+    const char *method = request->method;
+    const char *key = request_query(request, "key");
     if (!key || strlen(key) > MAX_KEY)
         return;
     size_t path_length = strcspn(target, "?");
@@ -343,7 +342,7 @@ void stateful_record(struct MHD_Connection *connection, const char *method, cons
     struct timeval now;
     gettimeofday(&now, NULL);
     json_t *headers = json_object();
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, add_header, headers);
+    request_each(request, REQUEST_HEADER, add_header, headers);
     json_t *record = json_pack("{s:I, s:o, s:o, s:o, s:i}", "time_ms",
                                (json_int_t)now.tv_sec * 1000 + now.tv_usec / 1000, "method",
                                text_or_marker(method), "path", text_or_marker(target), "headers",

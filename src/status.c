@@ -3,7 +3,7 @@
 #include "numbers.h"
 #include "params.h"
 #include "response.h"
-#include "routes.h"
+#include "endpoints.h"
 #include "status_cache.h"
 #include "websocket.h"
 

@@ -1,6 +1,6 @@
 /* /delay/{s} and /drip: time as the thing under test (SPEC §9). */
 #include "numbers.h"
-#include "routes.h"
+#include "endpoints.h"
 #include "timer.h"
 #include "config.h"
 
@@ -26,19 +26,17 @@ void timing_delay(struct request *request, struct reply *reply)
     reply->delay_ms = ms;
 }
 
-/* One trickled body: byte i is due at start + i * interval. */
+/* One trickled body: byte i is due at start + (i + 1) * duration / bytes. */
 struct drip {
-    struct MHD_Connection *connection;
     uint64_t start_us;
     uint64_t bytes;
     uint64_t duration_us;
 };
 
-static ssize_t read_drip(void *cls, uint64_t position, char *buffer, size_t max)
+static size_t next_drip(void *context, uint64_t position, char *buffer, size_t max,
+                        uint64_t *wait_us)
 {
-    struct drip *d = cls;
-    if (position >= d->bytes)
-        return MHD_CONTENT_READER_END_OF_STREAM;
+    struct drip *d = context;
     uint64_t now = now_us();
     if (d->start_us == 0) /* the clock starts with the first byte asked for, after any delay */
         d->start_us = now;
@@ -48,18 +46,16 @@ static ssize_t read_drip(void *cls, uint64_t position, char *buffer, size_t max)
     if (due > d->bytes || timer_shutting_down())
         due = d->bytes;
     if (due <= position) {
-        /* Nothing due yet: returning 0 without suspending would spin (MHD-NOTES §4). */
-        uint64_t next_us = d->start_us + ((position + 1) * d->duration_us + d->bytes - 1) / d->bytes;
-        MHD_suspend_connection(d->connection);
-        if (!timer_resume_at(d->connection, next_us > now ? next_us : now))
-            MHD_resume_connection(d->connection);
+        uint64_t next_us =
+            d->start_us + ((position + 1) * d->duration_us + d->bytes - 1) / d->bytes;
+        *wait_us = next_us > now ? next_us - now : 0;
         return 0;
     }
     size_t n = (size_t)(due - position);
     if (n > max)
         n = max;
     memset(buffer, '*', n);
-    return (ssize_t)n;
+    return n;
 }
 
 void timing_drip(struct request *request, struct reply *reply)
@@ -91,14 +87,9 @@ void timing_drip(struct request *request, struct reply *reply)
         reply_error(reply, request, 500, "Out of memory.", "内存不足。");
         return;
     }
-    *d = (struct drip){ request->connection, 0, bytes, duration_ms * 1000 };
+    *d = (struct drip){ 0, bytes, duration_ms * 1000 };
     reply_explain(reply, request, (unsigned)code, 0);
-    reply->prepared = MHD_create_response_from_callback(bytes, 1024, read_drip, d, free);
-    if (!reply->prepared) {
-        free(d);
-        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
-        return;
-    }
+    reply->stream = (struct reply_stream){ bytes, next_drip, d, free };
     reply->content_type = "application/octet-stream";
     reply->body_length = bytes;
     /* The catalogue's Content-Range holds placeholders that only explained bodies get filled

@@ -78,21 +78,18 @@ bool websocket_upgrade_requested(const char *upgrade)
 }
 
 /* Connection may be sent more than once (keep-alive in one line, Upgrade in another). */
-static enum MHD_Result find_connection_upgrade(void *cls, enum MHD_ValueKind kind,
-                                               const char *name, const char *value)
+static bool find_connection_upgrade(void *cls, const char *name, const char *value)
 {
-    (void)kind;
     bool *found = cls;
-    if (strcasecmp(name, MHD_HTTP_HEADER_CONNECTION) == 0 && httplist_has_token(value, "upgrade"))
+    if (strcasecmp(name, "Connection") == 0 && httplist_has_token(value, "upgrade"))
         *found = true;
-    return *found ? MHD_NO : MHD_YES;
+    return !*found;
 }
 
 static bool connection_asks_upgrade(const struct request *request)
 {
     bool found = false;
-    MHD_get_connection_values(request->connection, MHD_HEADER_KIND, find_connection_upgrade,
-                              &found);
+    request_each(request, REQUEST_HEADER, find_connection_upgrade, &found);
     return found;
 }
 
