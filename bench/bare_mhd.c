@@ -1,9 +1,9 @@
 /* The ceiling for statusd: libmicrohttpd with nothing on top. One epoll thread, responses
  * built once at start-up, the same daemon options statusd uses (so the difference is statusd's
- * own work), returns on the first handler call and queues on the second (MHD-NOTES §2).
+ * own work), returns on the first handler call and queues on the second (docs/libmicrohttpd.md §2).
  *
  * Usage: bare_mhd PORT POOL_BYTES [PATH STATUS HEADERS_FILE BODY_FILE]...
- *   POOL_BYTES is the per-connection memory pool (statusd's POOL_SIZE in src/server.c: the
+ *   POOL_BYTES is the per-connection memory pool (statusd's POOL_SIZE in src/daemon/server.c: the
  *   pool is zeroed after every keep-alive request and stays resident per connection, so the
  *   ceiling must use the same size to be one). HEADERS_FILE holds "Name: value" lines (Content-Type included) sent as they are;
  *   BODY_FILE the exact body. Any other path gets an empty 404.
@@ -98,7 +98,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 {
     static int first_call_marker;
     (void)cls, (void)method, (void)version, (void)upload_data;
-    /* Queueing on the first call would close the connection (MHD-NOTES §2). */
+    /* Queueing on the first call would close the connection (docs/libmicrohttpd.md §2). */
     if (*context == NULL) {
         *context = &first_call_marker;
         return MHD_YES;
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     struct sockaddr_in address = { .sin_family = AF_INET,
                                    .sin_port = htons((uint16_t)atoi(argv[1])),
                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    /* statusd's daemon set-up (src/server.c) minus its callbacks: same pool, limits, TURBO. */
+    /* statusd's daemon set-up (src/daemon/server.c) minus its callbacks: same pool, limits, TURBO. */
     struct MHD_Daemon *daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
         on_request, NULL,

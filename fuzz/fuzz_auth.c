@@ -1,4 +1,4 @@
-/* Credentials (src/auth.c): the Basic decoder behind /basic-auth, /hidden-basic-auth and
+/* Credentials (src/endpoints/auth.c): the Basic decoder behind /basic-auth, /hidden-basic-auth and
  * /proxy-auth and the Bearer token check, which are static, so auth.c is compiled into this
  * file; and utf8_printable (src/utf8.c), which decides whether a user name may be shown in a
  * note. (Digest credentials are parsed by libmicrohttpd, not here.)

@@ -1,4 +1,4 @@
-/* The catalogue loader (src/catalog.c) on arbitrary bytes: the first input byte says which
+/* The catalogue loader (src/catalog/catalog.c) on arbitrary bytes: the first input byte says which
  * file they replace, classes.json (bit 0 set) or the one file of entries; the other file is
  * a small good one. A load either fails with a message, leaving nothing loaded, or succeeds
  * with a catalogue every other module can trust blindly: sorted, unique, complete, with text

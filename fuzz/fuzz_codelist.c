@@ -1,4 +1,4 @@
-/* The {code} part of /status/{code} (src/codelist.c): "404", "403.4", "200,500",
+/* The {code} part of /status/{code} (src/lib/codelist.c): "404", "403.4", "200,500",
  * "200:9,500:1". A list that parses is one the server can always pick from. */
 #include "fuzz.h"
 

@@ -1,4 +1,4 @@
-/* The echo bodies (src/echo.c): request bytes made into JSON text (json_text, base64_string),
+/* The echo bodies (src/endpoints/echo.c): request bytes made into JSON text (json_text, base64_string),
  * a form body parsed (parse_form), and the whole rendered as JSON and as an HTML table. They
  * are static, so echo.c is compiled into this file.
  *

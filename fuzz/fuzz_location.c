@@ -1,6 +1,6 @@
 /* Redirect targets: location= and /redirect-to?url= (params_valid_location, then the
  * --redirect-allow check params_location_allowed) and the Host header that type=absolute
- * redirects are built from (valid_host_header, static in src/redirects.c, which is compiled
+ * redirects are built from (valid_host_header, static in src/endpoints/redirects.c, which is compiled
  * into this file to reach it without widening redirects.c's interface).
  *
  * The oracle is the host a browser would go to, read the WHATWG URL way (extra slashes

@@ -1,4 +1,4 @@
-/* Accept and Accept-Language (src/negotiate.c). The input is a header value, optionally
+/* Accept and Accept-Language (src/http/negotiate.c). The input is a header value, optionally
  * followed by '\n' and a media type for negotiate_quality. Besides valid enum values, the
  * three Accept functions must agree with one another: they are three views of one q-value
  * table, and the server uses them together (format for the body, accepts for 406). */

@@ -1,4 +1,4 @@
-/* Strict numbers (src/numbers.c), checked against a reference that computes in 128 bits and
+/* Strict numbers (src/lib/numbers.c), checked against a reference that computes in 128 bits and
  * so cannot overflow. The input is "text" or "text\nmax": max is the limit in decimal (the
  * largest uint64_t when absent or unreadable). parse_uint and parse_seconds_ms must accept
  * exactly what the reference accepts, with the same value. */

@@ -1,4 +1,4 @@
-/* Query parameters that reach response headers (src/params.c): location=, h= names,
+/* Query parameters that reach response headers (src/http/params.c): location=, h= names,
  * realm=, retry_after=. Each check must accept exactly what its contract in params.h says,
  * and whatever it accepts must pass reply_set_header: a CR, LF or other control byte from a
  * URL never reaches the wire. */

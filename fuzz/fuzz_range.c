@@ -1,4 +1,4 @@
-/* The Range header (src/range.c) against a representation whose length the first byte picks.
+/* The Range header (src/lib/range.c) against a representation whose length the first byte picks.
  * Ranges that come back are inside the representation and never inverted. */
 #include "fuzz.h"
 

@@ -1,4 +1,4 @@
-/* The WebSocket frame reader (src/ws_frame.c) as the session loop in src/websocket.c drives
+/* The WebSocket frame reader (src/lib/ws_frame.c) as the session loop in src/endpoints/websocket.c drives
  * it: parse a frame from the front of the input, unmask it, check fragments, close payloads
  * and UTF-8, drop it, parse the next. The first input byte picks the options (mask required
  * or not, the data payload limit); the rest is the byte stream.

@@ -2,7 +2,7 @@
 """Turn the files under static/ into a C table, so the binary carries its own assets.
 
 --list ROOT            print the files under ROOT, one per line (meson reads them as inputs)
---root ROOT --output F FILE...   write F, a C file defining assets[] (see src/assets.h)
+--root ROOT --output F FILE...   write F, a C file defining assets[] (see src/catalog/assets.h)
 """
 import os
 import sys

@@ -3,7 +3,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "endpoints.h"
-#include "routes.h"
+#include "route_table.h"
 #include "server.h"
 #include "state.h"
 #include "stall_watch.h"
@@ -68,7 +68,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "statusd: cannot start the timer thread\n");
         return 1;
     }
-    /* The daemon knows no endpoint: what it reports goes where these say. */
+    /* The daemon knows no endpoint: it routes with this table, and what it reports goes where
+     * these say. */
+    routes_use(route_table, route_table_size);
     server_observe_answers(stateful_record);
     server_observe_completions(accesslog_write);
     server_observe_shutdown(websocket_shutdown);

@@ -469,7 +469,7 @@ static void header_section_over_the_limit_is_431(void **state)
 
 /* Well past the limit, and past what fits beside a response in the connection's memory
  * (limit + 4 KiB): libmicrohttpd answers 431 itself. Sizes within a few hundred bytes of
- * that pool size get no answer at all, a libmicrohttpd 0.9.75 bug (MHD-NOTES §3), so the
+ * that pool size get no answer at all, a libmicrohttpd 0.9.75 bug (docs/libmicrohttpd.md §3), so the
  * sizes here stay clear of that band. */
 static void header_section_far_over_the_limit_is_431(void **state)
 {

@@ -1,4 +1,4 @@
-"""/upload, /method/ and /negotiate/ on the wire (SPEC §8, MHD-NOTES §1 "Expect: 100-continue").
+"""/upload, /method/ and /negotiate/ on the wire (SPEC §8, docs/libmicrohttpd.md §1 "Expect: 100-continue").
 
 What libcurl hides is checked here byte for byte: whether `100 Continue` was sent before the
 body or a refusal instead of it, chunked bodies, connections closed after a refusal, and one

@@ -1,4 +1,4 @@
-"""statusd in operation (SPEC §11, MHD-NOTES §7): TLS, dual stack, systemd socket activation,
+"""statusd in operation (SPEC §11, docs/libmicrohttpd.md §7): TLS, dual stack, systemd socket activation,
 environment twins of the flags.
 
 Each test starts its own statusd (some need flags the others must not have). Certificates are

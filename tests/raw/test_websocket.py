@@ -403,7 +403,7 @@ class Limits(unittest.TestCase):
                     self.assertEqual(sessions[-1].response.status, 101)
                     # The greeting comes from the running session: only then is it counted.
                     # (A handshake racing an upgrade still in progress gets 101 and then a
-                    # close 1013 instead, see src/websocket.c reserve_session.)
+                    # close 1013 instead, see src/endpoints/websocket.c reserve_session.)
                     sessions[-1].read_frame()
                 c = RawConnection(server.port)
                 self.addCleanup(c.close)

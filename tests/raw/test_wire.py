@@ -1,4 +1,4 @@
-"""statusd on the wire: raw sockets, byte for byte (SPEC §0-§3, MHD-NOTES §1-§3).
+"""statusd on the wire: raw sockets, byte for byte (SPEC §0-§3, docs/libmicrohttpd.md §1-§3).
 
 Each test names one behaviour. Every socket operation is bounded (harness.SOCKET_TIMEOUT), so a
 server that neither answers nor closes fails a test instead of hanging it.
@@ -378,9 +378,9 @@ class Limits(WireTest):
     SWEEP = tuple(range(LIMIT + 16, 40001, 40)) + (49152, 65536, 100000)
     MAX_REPORTED = 3
     # libmicrohttpd 0.9.75 needs pool memory to answer at all. A head that fits in the
-    # connection's pool (--max-header-bytes + 8 KiB, see src/server.c) but leaves too little
+    # connection's pool (--max-header-bytes + 8 KiB, see src/daemon/server.c) but leaves too little
     # room beside it cannot be answered the normal way: libmicrohttpd answers its own 431, or
-    # stalls until statusd's stall watch answers 408 at --timeout (MHD-NOTES §3, "within about
+    # stalls until statusd's stall watch answers 408 at --timeout (docs/libmicrohttpd.md §3, "within about
     # 100-200 bytes of the limit"). In that band the test accepts any of those answers or a
     # close, but still never a hang past the timeout.
     POOL = LIMIT + 8192
@@ -428,7 +428,7 @@ class Limits(WireTest):
     def test_many_small_headers_under_the_limit_are_served(self):
         # The limit is on bytes (SPEC §1). libmicrohttpd also keeps a record of about 64 bytes
         # per header line in the connection's pool, which holds a full-size head with up to
-        # about 100 lines (src/server.c POOL_SIZE); heads with more lines are the next test.
+        # about 100 lines (src/daemon/server.c POOL_SIZE); heads with more lines are the next test.
         for count, size in ((100, 20), (100, 40), (100, 100), (100, 150)):
             lines = b"".join((b"X-%d: " % i).ljust(size - 2, b"v") + CRLF for i in range(count))
             data = get("/health", extra=lines)

@@ -180,7 +180,7 @@ static bool slice_for_partial(struct request *request, char *body, size_t *lengt
 
 /* A 101 that hands the connection to reply->upgrade_handler (websocket.c). libmicrohttpd
  * 0.9.75 adds "Connection: Upgrade" itself; a second one would read "Upgrade, Upgrade" on the
- * wire (MHD-NOTES §1), so only the reply's own headers (Upgrade, Sec-WebSocket-Accept) go in. */
+ * wire (docs/libmicrohttpd.md §1), so only the reply's own headers (Upgrade, Sec-WebSocket-Accept) go in. */
 static struct MHD_Response *build_upgrade(struct reply *reply, uint64_t *body_length)
 {
     struct MHD_Response *response = MHD_create_response_for_upgrade(reply->upgrade_handler, NULL);

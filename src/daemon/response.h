@@ -6,14 +6,6 @@
 
 #include "exchange.h"
 
-/* Every header this server sets on purpose, so browser scripts may read them (SPEC §1). */
-#define EXPOSED_HEADERS                                                                        \
-    "Location, Retry-After, WWW-Authenticate, Proxy-Authenticate, Allow, Content-Range, "     \
-    "Content-Length, ETag, Last-Modified, Link, Upgrade, Accept-Post, Accept-Patch, Vary, "   \
-    "Server, Date, RateLimit, RateLimit-Policy, RateLimit-Limit, RateLimit-Remaining, "       \
-    "RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "          \
-    "X-Sequence-Index"
-
 /* Builds the response for reply. *status may change (206 becomes 416 when the Range cannot
  * be satisfied). *body_length is what a GET would receive. NULL when out of memory. */
 struct MHD_Response *response_build(struct request *request, struct reply *reply,

@@ -467,7 +467,7 @@ static enum MHD_Result queue_reply(struct exchange *x)
     enum MHD_Result queued;
     if (reply->digest_fail && !reply->shared)
         /* libmicrohttpd adds the Digest challenge (with a nonce only it can make) to the
-         * response while queueing it, so it must be this request's own (MHD-NOTES §5). */
+         * response while queueing it, so it must be this request's own (docs/libmicrohttpd.md §5). */
         queued = queue_digest_challenge(x->connection, reply, response);
     else
         queued = MHD_queue_response(x->connection, reply->status, response);
@@ -632,7 +632,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             return queue_reply(x);
         }
         stall_watch_progress(&x->stall);
-        /* Queueing now would close the connection (MHD-NOTES §2): wait for the next call. */
+        /* Queueing now would close the connection (docs/libmicrohttpd.md §2): wait for the next call. */
         return MHD_YES;
     case PHASE_BODY:
         if (*upload_data_size) {
@@ -699,7 +699,7 @@ static unsigned connection_limit(unsigned threads)
 }
 
 /* At libmicrohttpd's own connection limit the listening socket leaves its poll set and new
- * clients hang in the kernel's backlog (MHD-NOTES §3). statusd's limit sits just below it, so
+ * clients hang in the kernel's backlog (docs/libmicrohttpd.md §3). statusd's limit sits just below it, so
  * a connection over the limit is accepted and closed at once: the client sees the connection
  * end within milliseconds instead of waiting. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *address, socklen_t length)

@@ -126,6 +126,14 @@ bool request_is_http10(const struct request *request);
 const char *request_client_address(const struct request *request, char *out, size_t size);
 const char *address_text(const struct sockaddr *address, char *out, size_t size);
 
+/* Every header this server sets on purpose, so browser scripts may read them (SPEC §1). */
+#define EXPOSED_HEADERS                                                                        \
+    "Location, Retry-After, WWW-Authenticate, Proxy-Authenticate, Allow, Content-Range, "     \
+    "Content-Length, ETag, Last-Modified, Link, Upgrade, Accept-Post, Accept-Patch, Vary, "   \
+    "Server, Date, RateLimit, RateLimit-Policy, RateLimit-Limit, RateLimit-Remaining, "       \
+    "RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "          \
+    "X-Sequence-Index"
+
 /* The ways /fault/{kind} breaks a connection on purpose (SPEC §9). */
 enum reply_fault {
     FAULT_NONE,

@@ -1,4 +1,4 @@
-/* What the daemon listens on, decided once at start-up (SPEC §11, MHD-NOTES §7):
+/* What the daemon listens on, decided once at start-up (SPEC §11, docs/libmicrohttpd.md §7):
  *
  * - the socket systemd hands over (socket activation: LISTEN_PID is this process and
  *   LISTEN_FDS >= 1; fd 3 is used and --host/--port are ignored), or

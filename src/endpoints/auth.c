@@ -3,7 +3,7 @@
  *
  * Every refusal says why (credentials missing, wrong, unreadable, stale), never echoing a
  * password. Basic and Bearer credentials are parsed here because libmicrohttpd accepts only
- * the exact spelling "Basic " (MHD-NOTES §6) while RFC 9110 §11.1 makes the scheme
+ * the exact spelling "Basic " (docs/libmicrohttpd.md §6) while RFC 9110 §11.1 makes the scheme
  * case-insensitive; Digest is left to libmicrohttpd, which makes and checks the nonces. */
 #include "utf8.h"
 #include "endpoints.h"

@@ -3,7 +3,6 @@
 #include "config.h"
 #include "httpdate.h"
 #include "numbers.h"
-#include "response.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* A real 408 for a client that stalls mid-request (SPEC §8).
  *
- * libmicrohttpd closes a timed-out connection without a word (MHD-NOTES §3). Every request
+ * libmicrohttpd closes a timed-out connection without a word (docs/libmicrohttpd.md §3). Every request
  * is watched from its request line until it is complete; one that makes no progress for
  * --timeout seconds gets "408 Request Timeout" written to its socket by the timer thread,
  * and the socket is shut down so libmicrohttpd closes it. libmicrohttpd's own timeout is set

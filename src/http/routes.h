@@ -27,6 +27,10 @@ struct route {
     route_precheck precheck;  /* may be NULL */
 };
 
+/* Sets the table route_find and route_dispatch search (route_table.c's, from main.c). The
+ * router itself knows no endpoint. */
+void routes_use(const struct route *routes, size_t count);
+
 /* The route for path, or NULL; *tail is the rest of the path after a prefix. */
 const struct route *route_find(const char *path, const char **tail);
 

@@ -1,0 +1,93 @@
+#include "routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The table in use: route_table.c's, set once by routes_use() before serving. */
+static const struct route *table;
+static size_t table_size;
+
+void routes_use(const struct route *routes, size_t count)
+{
+    table = routes;
+    table_size = count;
+}
+
+const struct route *route_find(const char *path, const char **tail)
+{
+    for (size_t i = 0; i < table_size; i++) {
+        const struct route *r = &table[i];
+        size_t n = strlen(r->pattern);
+        if (r->match == MATCH_EXACT ? strcmp(path, r->pattern) == 0
+                                    : strncmp(path, r->pattern, n) == 0) {
+            *tail = path + (r->match == MATCH_PREFIX ? n : strlen(path));
+            return r;
+        }
+    }
+    return NULL;
+}
+
+const char *route_allow(const struct route *route, char *buffer, size_t size)
+{
+    buffer[0] = '\0';
+    size_t used = 0;
+    for (int m = 0; m < METHOD_OTHER; m++) {
+        /* Every route answers OPTIONS, whether or not its handler sees it. */
+        if (!(route->methods & METHOD_BIT(m)) && m != METHOD_OPTIONS)
+            continue;
+        int n = snprintf(buffer + used, size - used, "%s%s", used ? ", " : "", method_names[m]);
+        if (n < 0 || (size_t)n >= size - used)
+            break;
+        used += (size_t)n;
+    }
+    return buffer;
+}
+
+/* A CORS preflight (SPEC §1): any URL, so a browser script may call any endpoint. */
+static void answer_preflight(struct request *request, struct reply *reply)
+{
+    reply_explain(reply, request, 204, 0);
+    reply_set_header(reply, "Access-Control-Allow-Methods",
+                     "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    const char *asked = request_header(request, "Access-Control-Request-Headers");
+    reply_set_header(reply, "Access-Control-Allow-Headers", asked && *asked ? asked : "*");
+    reply_set_header(reply, "Access-Control-Max-Age", "600");
+}
+
+void route_dispatch(struct request *request, struct reply *reply)
+{
+    const char *tail;
+    const struct route *route = route_find(request->path, &tail);
+    if (request->method_id == METHOD_OPTIONS &&
+        request_header(request, "Access-Control-Request-Method")) {
+        answer_preflight(request, reply);
+        return;
+    }
+    if (!route) {
+        const char *en = request_printf(request, "There is no page at %s.", request->path);
+        const char *zh = request_printf(request, "%s 没有对应的页面。", request->path);
+        reply_error(reply, request, 404, en, zh);
+        reply->link = "/";
+        return;
+    }
+    request->tail = tail;
+    if (request->method_id == METHOD_OPTIONS && !(route->flags & ROUTE_OWN_OPTIONS)) {
+        char allow[96];
+        reply_explain(reply, request, 204, 0);
+        reply_set_header(reply, "Allow", request_printf(request, "%s",
+                                                        route_allow(route, allow, sizeof allow)));
+        return;
+    }
+    if (!(route->methods & METHOD_BIT(request->method_id))) {
+        char allow[96];
+        reply_error(reply, request, 405,
+                    request_printf(request, "%s does not answer %s.", route->pattern,
+                                   request->method),
+                    request_printf(request, "%s 不接受 %s 方法。", route->pattern,
+                                   request->method));
+        reply_set_header(reply, "Allow", request_printf(request, "%s",
+                                                        route_allow(route, allow, sizeof allow)));
+        return;
+    }
+    route->handler(request, reply);
+}
