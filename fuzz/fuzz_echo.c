@@ -1,19 +1,19 @@
-/* The echo bodies (src/endpoints/echo.c): request bytes made into JSON text (json_text, base64_string),
- * a form body parsed (parse_form), and the whole rendered as JSON and as an HTML table. They
- * are static, so echo.c is compiled into this file.
+/* The echo bodies (src/endpoints/echo.c): request bytes made into JSON text (echo_json_text, echo_base64),
+ * a form body parsed (echo_parse_form), and the whole rendered as JSON and as an HTML table. (echo.h)
  *
  * Whatever the bytes, the JSON must read back as the same value, base64 must decode back to
  * the bytes, and the HTML must hold exactly the markup of the same structure with harmless
  * strings in it: request bytes never add a tag. */
 #include "fuzz.h"
 
-#include "echo.c"
+#include "echo.h"
+#include "utf8.h"
 
 #include <gnutls/gnutls.h>
 
 static void check_text(const uint8_t *data, size_t size)
 {
-    json_t *text = json_text((const char *)data, size);
+    json_t *text = echo_json_text((const char *)data, size);
     FUZZ_ASSERT(json_is_string(text));
     const char *value = json_string_value(text);
     size_t length = json_string_length(text);
@@ -28,7 +28,7 @@ static void check_text(const uint8_t *data, size_t size)
 
 static void check_base64(const uint8_t *data, size_t size)
 {
-    json_t *encoded = base64_string((const char *)data, size);
+    json_t *encoded = echo_base64((const char *)data, size);
     FUZZ_ASSERT(json_is_string(encoded));
     FUZZ_ASSERT(json_string_length(encoded) == (size + 2) / 3 * 4);
     gnutls_datum_t in = { (unsigned char *)json_string_value(encoded),
@@ -82,7 +82,7 @@ static size_t count_byte(const char *text, size_t length, char c)
 static void check_rendering(json_t *echo)
 {
     size_t length = 0;
-    char *json = render_json_echo(echo, &length);
+    char *json = echo_render_json(echo, &length);
     FUZZ_ASSERT(json != NULL && length >= 1 && json[length - 1] == '\n');
     json_error_t error;
     json_t *read_back = json_loadb(json, length - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
@@ -91,9 +91,9 @@ static void check_rendering(json_t *echo)
     free(json);
 
     size_t html_length = 0, plain_length = 0;
-    char *html = render_html_echo(echo, &html_length);
+    char *html = echo_render_html(echo, &html_length);
     json_t *plain_echo = skeleton(echo);
-    char *plain = render_html_echo(plain_echo, &plain_length);
+    char *plain = echo_render_html(plain_echo, &plain_length);
     FUZZ_ASSERT(html != NULL && plain != NULL);
     FUZZ_ASSERT(count_byte(html, html_length, '<') == count_byte(plain, plain_length, '<'));
     FUZZ_ASSERT(count_byte(html, html_length, '>') == count_byte(plain, plain_length, '>'));
@@ -107,11 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_text(data, size);
     check_base64(data, size);
-    json_t *form = parse_form((const char *)data, size);
+    json_t *form = echo_parse_form((const char *)data, size);
     FUZZ_ASSERT(json_is_object(form));
     json_error_t error;
     json_t *parsed = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
-    json_t *echo = json_pack("{s:o, s:o, s:o}", "body", json_text((const char *)data, size),
+    json_t *echo = json_pack("{s:o, s:o, s:o}", "body", echo_json_text((const char *)data, size),
                              "form", form, "json", parsed ? parsed : json_null());
     FUZZ_ASSERT(echo != NULL);
     check_rendering(echo);

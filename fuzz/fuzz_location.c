@@ -1,14 +1,14 @@
 /* Redirect targets: location= and /redirect-to?url= (params_valid_location, then the
  * --redirect-allow check params_location_allowed) and the Host header that type=absolute
- * redirects are built from (valid_host_header, static in src/endpoints/redirects.c, which is compiled
- * into this file to reach it without widening redirects.c's interface).
+ * redirects are built from (params_valid_host), all in src/http/params.c.
  *
  * The oracle is the host a browser would go to, read the WHATWG URL way (extra slashes
  * skipped, userinfo up to the last '@', the port dropped, ASCII lower-cased, %XX decoded): a
  * target the checks accept either stays on this server or goes to a listed host. */
 #include "fuzz.h"
 
-#include "redirects.c"
+#include "config.h"
+#include "params.h"
 
 #include <ctype.h>
 
@@ -138,10 +138,10 @@ static void check_location(const char *location)
  * that very host. */
 static void check_host_header(const char *value)
 {
-    if (!valid_host_header(value))
+    if (!params_valid_host(value))
         return;
     size_t length = strlen(value);
-    FUZZ_ASSERT(length >= 1 && length <= MAX_HOST_HEADER);
+    FUZZ_ASSERT(length >= 1 && length <= PARAMS_MAX_HOST);
     char *target = malloc(length + sizeof "http:///redirect/1");
     FUZZ_ASSERT(target != NULL);
     sprintf(target, "http://%s/redirect/1", value);

@@ -5,11 +5,11 @@
  * password. Basic and Bearer credentials are parsed here because libmicrohttpd accepts only
  * the exact spelling "Basic " (docs/libmicrohttpd.md §6) while RFC 9110 §11.1 makes the scheme
  * case-insensitive; Digest is left to libmicrohttpd, which makes and checks the nonces. */
+#include "credentials.h"
 #include "utf8.h"
 #include "endpoints.h"
 
 #include <ctype.h>
-#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,60 +24,10 @@
 #define DIGEST_NONCE_TIMEOUT_S 300
 /* User and password in the path: short enough that every note fits the request arena. */
 #define PART_MAX_BYTES 128
-/* Base64 of a 128-byte user, ':' and a 128-byte password is 344 characters: anything much
- * longer cannot match, and is not decoded. */
-#define BASIC_MAX_BASE64 1024
-#define BASIC_MAX_DECODED (BASIC_MAX_BASE64 / 4 * 3)
 /* The note echoes a bearer token up to this many characters. */
 #define TOKEN_ECHO_MAX 200
 /* /digest-auth/{qop}/{user}/{pass}/{algorithm}: the most path segments any route here has. */
 #define SEGMENTS_MAX 4
-
-/* --- text checks ----------------------------------------------------------------------- */
-
-/* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-static bool is_b64token(const char *text, size_t length)
-{
-    size_t i = 0;
-    while (i < length && text[i] != '\0' &&
-           (strchr("-._~+/", text[i]) || (text[i] >= '0' && text[i] <= '9') ||
-            (text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z')))
-        i++;
-    if (i == 0)
-        return false;
-    while (i < length && text[i] == '=')
-        i++;
-    return i == length;
-}
-
-/* Plain base64 (RFC 4648 §4) with its padding: what Basic credentials are made of. */
-static bool is_base64(const char *text, size_t length)
-{
-    if (length == 0 || length % 4 != 0)
-        return false;
-    size_t padding = 0;
-    for (size_t i = 0; i < length; i++) {
-        char c = text[i];
-        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '+' || c == '/';
-        if (c == '=' && i + 2 >= length)
-            padding++;
-        else if (!letter || padding)
-            return false;
-    }
-    return padding <= 2;
-}
-
-/* Whether given equals expected, in a time that depends only on expected's length: how much
- * of a secret matched must not show in how long the answer took. */
-static bool equal_in_constant_time(const char *given, size_t given_length, const char *expected,
-                                   size_t expected_length)
-{
-    unsigned difference = given_length != expected_length;
-    for (size_t i = 0; i < expected_length; i++)
-        difference |= (unsigned char)expected[i] ^ (unsigned char)(i < given_length ? given[i] : 0);
-    return difference == 0;
-}
 
 /* --- path ------------------------------------------------------------------------------ */
 
@@ -147,23 +97,6 @@ static bool take_user_and_password(struct request *request, struct reply *reply,
 
 /* --- credentials in a header ----------------------------------------------------------- */
 
-/* What follows scheme in an Authorization-style value ("Basic dTpw" → "dTpw"), with its
- * length once trailing blanks are dropped; NULL when another scheme is used. */
-static const char *credentials_of_scheme(const char *value, const char *scheme, size_t *length)
-{
-    size_t n = strlen(scheme);
-    if (strncasecmp(value, scheme, n) != 0 || (value[n] != ' ' && value[n] != '\0'))
-        return NULL;
-    const char *p = value + n;
-    while (*p == ' ')
-        p++;
-    size_t end = strlen(p);
-    while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t'))
-        end--;
-    *length = end;
-    return p;
-}
-
 enum basic_outcome {
     BASIC_MISSING,      /* no header at all */
     BASIC_OTHER_SCHEME, /* a header, but not Basic */
@@ -179,32 +112,8 @@ struct basic_check {
     const char *sent_user;
 };
 
-/* Splits decoded "user:password" at the first colon (RFC 7617 §2: the user cannot hold one,
- * the password can) and compares both halves with what the URL expects. */
-static void compare_basic(struct request *request, const char *decoded, size_t length,
-                          const char *user, const char *password, struct basic_check *check)
-{
-    const char *colon = memchr(decoded, ':', length);
-    if (!colon) {
-        check->outcome = BASIC_MALFORMED;
-        return;
-    }
-    size_t user_length = (size_t)(colon - decoded);
-    const char *sent_password = colon + 1;
-    size_t password_length = length - user_length - 1;
-    /* Both compared whatever the first gives, so timing does not tell which one failed. */
-    bool user_matches = equal_in_constant_time(decoded, user_length, user, strlen(user));
-    bool password_matches =
-        equal_in_constant_time(sent_password, password_length, password, strlen(password));
-    if (user_length <= PART_MAX_BYTES && utf8_printable(decoded, user_length))
-        check->sent_user = request_printf(request, "%.*s", (int)user_length, decoded);
-    check->outcome = !user_matches       ? BASIC_WRONG_USER
-                     : !password_matches ? BASIC_WRONG_PASSWORD
-                                         : BASIC_ACCEPTED;
-}
-
-/* value is the header's, NULL when absent; apart from check_basic, fuzz/fuzz_auth.c calls it,
- * without a connection to read headers from. */
+/* value is the header's, NULL when absent; apart from check_basic, fuzz/fuzz_auth.c's
+ * reference checks the same decisions through src/lib/credentials.h. */
 static void check_basic_value(struct request *request, const char *value, const char *user,
                               const char *password, struct basic_check *check)
 {
@@ -218,17 +127,21 @@ static void check_basic_value(struct request *request, const char *value, const 
         return;
     }
     check->outcome = BASIC_MALFORMED;
-    if (length > BASIC_MAX_BASE64 || !is_base64(encoded, length))
+    char decoded[CREDENTIALS_BASIC_MAX_DECODED];
+    size_t decoded_length, user_length;
+    if (!credentials_basic_decode(encoded, length, decoded, &decoded_length, &user_length))
         return;
-    gnutls_datum_t in = {(unsigned char *)encoded, (unsigned)length};
-    gnutls_datum_t out = {NULL, 0};
-    if (gnutls_base64_decode2(&in, &out) != GNUTLS_E_SUCCESS)
-        return;
-    char decoded[BASIC_MAX_DECODED];
-    size_t decoded_length = out.size < sizeof decoded ? out.size : sizeof decoded;
-    memcpy(decoded, out.data, decoded_length);
-    gnutls_free(out.data);
-    compare_basic(request, decoded, decoded_length, user, password, check);
+    const char *sent_password = decoded + user_length + 1;
+    size_t password_length = decoded_length - user_length - 1;
+    /* Both compared whatever the first gives, so timing does not tell which one failed. */
+    bool user_matches = credentials_equal(decoded, user_length, user, strlen(user));
+    bool password_matches =
+        credentials_equal(sent_password, password_length, password, strlen(password));
+    if (user_length <= PART_MAX_BYTES && utf8_printable(decoded, user_length))
+        check->sent_user = request_printf(request, "%.*s", (int)user_length, decoded);
+    check->outcome = !user_matches       ? BASIC_WRONG_USER
+                     : !password_matches ? BASIC_WRONG_PASSWORD
+                                         : BASIC_ACCEPTED;
 }
 
 static void check_basic(struct request *request, const char *header_name, const char *user,
@@ -523,7 +436,7 @@ static void bearer_refuse(struct reply *reply, struct request *request, bool off
 void auth_bearer(struct request *request, struct reply *reply)
 {
     const char *expected = request_query(request, "token");
-    if (expected && !is_b64token(expected, strlen(expected))) {
+    if (expected && !credentials_is_b64token(expected, strlen(expected))) {
         reply_bad_parameter(reply, request, "token",
                             "an RFC 6750 b64token: letters, digits and -._~+/, then optional '='",
                             "RFC 6750 的 b64token：字母、数字和 -._~+/，末尾可有 '='");
@@ -547,7 +460,7 @@ void auth_bearer(struct request *request, struct reply *reply)
                       "凭据使用的不是 Bearer 方案；本网址只接受 'Authorization: Bearer <令牌>'。");
         return;
     }
-    if (!is_b64token(token, length)) {
+    if (!credentials_is_b64token(token, length)) {
         bearer_refuse(
             reply, request, true,
             "Wrong credentials: the bearer token is empty or not an RFC 6750 b64token "
@@ -556,7 +469,7 @@ void auth_bearer(struct request *request, struct reply *reply)
             "末尾可有 '='）。");
         return;
     }
-    if (expected && !equal_in_constant_time(token, length, expected, strlen(expected))) {
+    if (expected && !credentials_equal(token, length, expected, strlen(expected))) {
         bearer_refuse(reply, request, true,
                       "Wrong credentials: the bearer token is not the one ?token= asks for.",
                       "凭据错误：bearer 令牌与 ?token= 指定的不一致。");

@@ -5,6 +5,7 @@
  * byte that is not part of a UTF-8 sequence (or is NUL) is shown as the four characters \xNN,
  * and a body that is not UTF-8 text is sent whole as base64. */
 #include "render.h"
+#include "echo.h"
 #include "endpoints.h"
 #include "utf8.h"
 #include "strbuf.h"
@@ -47,7 +48,7 @@ static char *text_with_escapes(const char *bytes, size_t length)
 }
 
 /* A JSON string of request text; NULL when out of memory. */
-static json_t *json_text(const char *bytes, size_t length)
+json_t *echo_json_text(const char *bytes, size_t length)
 {
     if (is_utf8_text(bytes, length))
         return json_stringn(bytes, length);
@@ -57,7 +58,7 @@ static json_t *json_text(const char *bytes, size_t length)
     return value;
 }
 
-static json_t *base64_string(const char *bytes, size_t length)
+json_t *echo_base64(const char *bytes, size_t length)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -173,10 +174,10 @@ static bool collect_value(void *cls, const char *key,
             return false;
         }
         canonical_header_name(name);
-        c->failed = !add_repeatable(c->object, name, strlen(name), json_text(v, strlen(v)));
+        c->failed = !add_repeatable(c->object, name, strlen(name), echo_json_text(v, strlen(v)));
         free(name);
     } else {
-        c->failed = !add_repeatable(c->object, key, strlen(key), json_text(v, strlen(v)));
+        c->failed = !add_repeatable(c->object, key, strlen(key), echo_json_text(v, strlen(v)));
     }
     return !c->failed;
 }
@@ -252,7 +253,7 @@ static size_t form_decode(char *text, size_t length)
 }
 
 /* The body parsed as a form: an object, repeated names as arrays; NULL when out of memory. */
-static json_t *parse_form(const char *body, size_t length)
+json_t *echo_parse_form(const char *body, size_t length)
 {
     json_t *form = json_object();
     char *copy = malloc(length + 1);
@@ -272,7 +273,7 @@ static json_t *parse_form(const char *body, size_t length)
         size_t value_length = equals ? field_length - name_length - 1 : 0;
         name_length = form_decode(field, name_length);
         value_length = form_decode(value, value_length);
-        if (!add_repeatable(form, field, name_length, json_text(value, value_length)))
+        if (!add_repeatable(form, field, name_length, echo_json_text(value, value_length)))
             goto fail;
     }
     free(copy);
@@ -297,7 +298,7 @@ static json_t *parsed_form(const struct request *request, const char *body, size
 {
     if (!content_type_is(request, "application/x-www-form-urlencoded", NULL))
         return json_null();
-    return parse_form(body, length);
+    return echo_parse_form(body, length);
 }
 
 /* The path and query as a URL: MHD hands both over decoded, so they are encoded again. */
@@ -324,7 +325,7 @@ static json_t *describe_request(const struct request *request)
     /* The query parameters make both "url" and "args", which comes after it. */
     json_t *args = url_path(&url, request) ? collect(request, REQUEST_QUERY, &url) : NULL;
     bool ok = echo && args && !strbuf_failed(&url) &&
-              set(echo, "method", json_text(request->method, strlen(request->method))) &&
+              set(echo, "method", echo_json_text(request->method, strlen(request->method))) &&
               set(echo, "url", json_stringn(url.data, url.length));
     strbuf_free(&url);
     if (!ok) {
@@ -335,7 +336,7 @@ static json_t *describe_request(const struct request *request)
     ok = set(echo, "args", args) && /* takes args over, even when it fails */
          set(echo, "headers", collect(request, REQUEST_HEADER, NULL)) &&
          set(echo, "origin", client_origin(request)) &&
-         set(echo, "body", text ? json_stringn(body, length) : base64_string(body, length)) &&
+         set(echo, "body", text ? json_stringn(body, length) : echo_base64(body, length)) &&
          set(echo, "body_encoding", json_string(text ? "utf-8" : "base64")) &&
          set(echo, "body_size", json_integer((json_int_t)length)) &&
          set(echo, "json", parsed_json(request, body, length)) &&
@@ -381,7 +382,7 @@ static void html_value(struct strbuf *out, const json_t *value, int depth)
     free(json);
 }
 
-static char *render_html_echo(const json_t *echo, size_t *length)
+char *echo_render_html(const json_t *echo, size_t *length)
 {
     struct strbuf out = { 0 };
     render_html_open(&out, "Echo · 回显", "en");
@@ -393,7 +394,7 @@ static char *render_html_echo(const json_t *echo, size_t *length)
     return strbuf_take(&out, length);
 }
 
-static char *render_json_echo(const json_t *echo, size_t *length)
+char *echo_render_json(const json_t *echo, size_t *length)
 {
     size_t size = json_dumpb(echo, NULL, 0, JSON_INDENT(2));
     char *text = size ? malloc(size + 1) : NULL;
@@ -415,7 +416,7 @@ static void send_echo(struct request *request, struct reply *reply, json_t *echo
     size_t length = 0;
     char *body = NULL;
     if (echo)
-        body = html ? render_html_echo(echo, &length) : render_json_echo(echo, &length);
+        body = html ? echo_render_html(echo, &length) : echo_render_json(echo, &length);
     json_decref(echo);
     if (!body) {
         reply_error(reply, request, 500, "The echo could not be built (out of memory).",
@@ -455,6 +456,6 @@ void echo_ip(struct request *request, struct reply *reply)
 void echo_user_agent(struct request *request, struct reply *reply)
 {
     const char *agent = request_header(request, "User-Agent");
-    json_t *value = agent ? json_text(agent, strlen(agent)) : json_null();
+    json_t *value = agent ? echo_json_text(agent, strlen(agent)) : json_null();
     send_echo(request, reply, value ? json_pack("{s:o}", "user-agent", value) : NULL);
 }

@@ -13,8 +13,6 @@
 #include <string.h>
 
 #define DEFAULT_REDIRECT_STATUS 302
-/* A DNS name is at most 253 bytes; a bracketed IPv6 literal and a port fit in the rest. */
-#define MAX_HOST_HEADER 262
 #define KEPT_SIZE 64
 
 struct status_choice {
@@ -106,44 +104,13 @@ static bool parse_hops(struct request *request, struct reply *reply, const char 
     return true;
 }
 
-/* host[:port] as a Host header carries it (RFC 9110 §7.2): a name or IPv4 address, or an
- * IPv6 literal in brackets, then an optional port. Anything else would let the header say
- * where the redirect goes, beyond this server. */
-static bool valid_host_header(const char *host)
-{
-    static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                     "0123456789-._";
-    size_t length = strlen(host);
-    if (length == 0 || length > MAX_HOST_HEADER)
-        return false;
-    const char *p = host;
-    if (*p == '[') {
-        size_t inner = strspn(p + 1, "0123456789abcdefABCDEF:.");
-        if (inner == 0 || p[1 + inner] != ']')
-            return false;
-        p += inner + 2;
-    } else {
-        size_t name = strspn(p, name_chars);
-        if (name == 0)
-            return false;
-        p += name;
-    }
-    if (*p == ':') {
-        size_t digits = strspn(p + 1, "0123456789");
-        if (digits == 0 || digits > 5)
-            return false;
-        p += digits + 1;
-    }
-    return *p == '\0';
-}
-
 /* "http://host:port" or "//host:port" from the Host header, for type=absolute and
  * scheme-relative; NULL with a 400 in reply when the header is missing or not host[:port]. */
 static const char *target_origin(struct request *request, struct reply *reply,
                                  enum target_type type)
 {
     const char *host = request_header(request, "Host");
-    if (!host || !valid_host_header(host)) {
+    if (!host || !params_valid_host(host)) {
         reply_error(reply, request, 400,
                     "type=absolute and type=scheme-relative build the target from the Host "
                     "header, which is missing or not host[:port] (letters, digits, '-', '.', "

@@ -257,3 +257,34 @@ bool params_apply_extra_headers(struct request *request, struct reply *reply)
                          request_printf(request, "%s%s", EXPOSED_HEADERS, x.expose));
     return true;
 }
+
+/* host[:port] as a Host header carries it (RFC 9110 §7.2): a name or IPv4 address, or an
+ * IPv6 literal in brackets, then an optional port. Anything else would let the header say
+ * where the redirect goes, beyond this server. */
+bool params_valid_host(const char *host)
+{
+    static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789-._";
+    size_t length = strlen(host);
+    if (length == 0 || length > PARAMS_MAX_HOST)
+        return false;
+    const char *p = host;
+    if (*p == '[') {
+        size_t inner = strspn(p + 1, "0123456789abcdefABCDEF:.");
+        if (inner == 0 || p[1 + inner] != ']')
+            return false;
+        p += inner + 2;
+    } else {
+        size_t name = strspn(p, name_chars);
+        if (name == 0)
+            return false;
+        p += name;
+    }
+    if (*p == ':') {
+        size_t digits = strspn(p + 1, "0123456789");
+        if (digits == 0 || digits > 5)
+            return false;
+        p += digits + 1;
+    }
+    return *p == '\0';
+}

@@ -11,6 +11,13 @@
  * reference; printable ASCII without spaces, at most 2048 bytes. */
 bool params_valid_location(const char *value);
 
+/* A DNS name is at most 253 bytes; a bracketed IPv6 literal and a port fit in the rest. */
+#define PARAMS_MAX_HOST 262
+
+/* host[:port] as a Host header carries it (RFC 9110 §7.2): a name or IPv4 address, or an
+ * IPv6 literal in brackets, then an optional port; at most 262 bytes. */
+bool params_valid_host(const char *host);
+
 /* Whether a valid location may be sent under --redirect-allow: relative references always;
  * an absolute or scheme-relative one only when its host (without userinfo or port) is one of
  * the configured hosts, compared case-insensitively. Any host when none is configured. */
