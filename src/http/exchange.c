@@ -96,6 +96,10 @@ static bool header_value_is_safe(const char *value)
 
 bool reply_set_header(struct reply *reply, const char *name, const char *value)
 {
+    if (!value) { /* request_printf ran out of the arena: the header would be missing */
+        reply->failed = true;
+        return false;
+    }
     if (!header_value_is_safe(value))
         return false;
     for (size_t i = 0; i < reply->header_count; i++)
@@ -103,8 +107,10 @@ bool reply_set_header(struct reply *reply, const char *name, const char *value)
             reply->headers[i].value = value;
             return true;
         }
-    if (reply->header_count == REPLY_MAX_HEADERS)
+    if (reply->header_count == REPLY_MAX_HEADERS) {
+        reply->failed = true;
         return false;
+    }
     reply->headers[reply->header_count++] = (struct reply_header){ name, value };
     return true;
 }

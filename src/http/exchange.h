@@ -104,7 +104,7 @@ struct request {
      * parameters (a dozen per request otherwise). Zero, the default, means "look". */
     bool no_query;
     size_t arena_used;
-    char arena[REQUEST_ARENA_SIZE];
+    char arena[REQUEST_ARENA_SIZE]; /* last: the daemon clears the fields before it only */
 };
 
 /* A request header or query parameter, or NULL. */
@@ -170,6 +170,9 @@ struct reply_header {
 
 struct reply {
     unsigned status;
+    /* Sticky: a header could not be set because the table or the request's arena was full.
+     * The daemon then answers 500 (and logs it) rather than send a reply missing a header. */
+    bool failed;
     /* What the body explains: a catalogue entry, or (entry NULL) the class of explained_code. */
     const struct catalog_entry *entry;
     unsigned explained_code;
@@ -224,7 +227,9 @@ struct reply {
 };
 
 /* Sets a header, replacing one of the same name (case-insensitive). Values are checked:
- * false (and nothing set) if the value holds a control byte or the table is full. */
+ * false (and nothing set) if the value is empty or holds a control byte (the caller refuses
+ * the input), or if the value is NULL or the table is full, which also marks the reply
+ * failed. */
 bool reply_set_header(struct reply *reply, const char *name, const char *value);
 const char *reply_get_header(const struct reply *reply, const char *name);
 void reply_remove_header(struct reply *reply, const char *name);
