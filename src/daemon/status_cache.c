@@ -10,7 +10,7 @@
 
 /* One slot per (code or catalogue entry, format, languages). Plain codes are indexed by
  * number; sub-statuses by their catalogue position, after the plain codes. */
-static struct status_cache_slot *slots;
+static struct once *slots;
 static size_t slot_count;
 
 bool status_cache_init(void)
@@ -22,18 +22,22 @@ bool status_cache_init(void)
 
 void status_cache_free(void)
 {
-    for (size_t i = 0; i < slot_count; i++) {
-        struct MHD_Response *r = atomic_load(&slots[i].response);
-        if (r)
-            MHD_destroy_response(r);
-    }
+    for (size_t i = 0; i < slot_count; i++)
+        once_clear(&slots[i], status_cache_entry_free);
     free(slots);
     slots = NULL;
     slot_count = 0;
 }
 
-struct status_cache_slot *status_cache_slot(unsigned code, unsigned sub, enum format format,
-                                                  enum languages languages)
+void status_cache_entry_free(void *entry)
+{
+    struct status_cache_entry *e = entry;
+    MHD_destroy_response(e->response);
+    free(e);
+}
+
+struct once *status_cache_slot(unsigned code, unsigned sub, enum format format,
+                               enum languages languages)
 {
     if (!slots || code < FIRST_CODE || code > LAST_CODE)
         return NULL;

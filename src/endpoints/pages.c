@@ -7,9 +7,9 @@
 #include "assets.h"
 #include "render.h"
 #include "endpoints.h"
+#include "once.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,17 +173,35 @@ static const struct code_extras *extras_for(const struct catalog_entry *entry)
     return NULL;
 }
 
-/* Built once at start-up (pages_init); every request shares the bytes. */
+/* Built the first time it is asked for (once.h); every later request shares the bytes. */
 struct page {
     char *html;
     size_t length;
 };
 
 static struct {
-    struct page index;
-    struct page *codes; /* catalog_count() * LANGUAGES_COUNT, by entry then languages */
+    struct once index;
+    struct once *codes; /* catalog_count() * LANGUAGES_COUNT, by entry then languages */
     size_t code_count;
 } pages;
+
+static void page_free(void *value)
+{
+    struct page *page = value;
+    free(page->html);
+    free(page);
+}
+
+/* A page from rendered bytes (taken over); NULL, with the bytes freed, when out of memory. */
+static struct page *page_from(struct strbuf *out)
+{
+    struct page *page = malloc(sizeof *page);
+    if (page && (page->html = strbuf_take(out, &page->length)))
+        return page;
+    free(page);
+    strbuf_free(out);
+    return NULL;
+}
 
 /* "中文 · English", or one of them, as the page's languages ask. */
 static void bilingual(struct strbuf *out, enum languages languages, const char *zh, const char *en)
@@ -290,8 +308,9 @@ static void index_class_links(struct strbuf *out)
     strbuf_append(out, "</nav>\n");
 }
 
-static bool build_index(struct page *page)
+static void *build_index(void *context)
 {
+    (void)context;
     struct strbuf out = { 0 };
     render_html_open(&out, "HTTP 状态码 · HTTP status codes", "zh");
     strbuf_append(&out,
@@ -331,8 +350,7 @@ static bool build_index(struct page *page)
                         "<a href=\"/status/799\">/status/799</a>.</p>\n"
                         "<script src=\"/static/app.js\" defer></script>\n");
     render_html_close(&out);
-    page->html = strbuf_take(&out, &page->length);
-    return page->html != NULL;
+    return page_from(&out);
 }
 
 /* --- /codes/{code} ------------------------------------------------------------------- */
@@ -511,13 +529,20 @@ static void code_tryit(struct strbuf *out, enum languages languages, const struc
     strbuf_append(out, "</p>\n</section>\n");
 }
 
-static bool build_code_page(struct page *page, const struct catalog_entry *e,
-                            enum languages languages)
+struct code_page_build {
+    const struct catalog_entry *entry;
+    enum languages languages;
+};
+
+static void *build_code_page(void *context)
 {
+    const struct code_page_build *b = context;
+    const struct catalog_entry *e = b->entry;
+    enum languages languages = b->languages;
     /* reply_explain writes {methods} into the request's arena; this one lives for the call. */
     struct request *request = calloc(1, sizeof *request);
     if (!request)
-        return false;
+        return NULL;
     request->method_id = METHOD_GET;
     struct reply reply = { 0 };
     reply_explain(&reply, request, e->code, e->sub);
@@ -536,45 +561,37 @@ static bool build_code_page(struct page *page, const struct catalog_entry *e,
                         "<script src=\"/static/tryit.js\" defer></script>\n");
     render_html_close(&out);
     free(request);
-    page->html = strbuf_take(&out, &page->length);
-    return page->html != NULL;
+    return page_from(&out);
 }
 
 /* Built on first request, not at start-up: the pages are 30% of start-up's instructions and
- * a few MiB that most runs never show. */
-static pthread_mutex_t code_pages_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static struct page *code_page(const struct catalog_entry *e, enum languages languages)
+ * a few MiB that most runs never show. An entry's pages sit at its catalogue position. */
+static const struct page *code_page(const struct catalog_entry *e, enum languages languages)
 {
-    for (size_t i = 0; i < pages.code_count / LANGUAGES_COUNT; i++)
-        if (catalog_at(i) == e) {
-            struct page *page = &pages.codes[i * LANGUAGES_COUNT + languages];
-            pthread_mutex_lock(&code_pages_lock);
-            bool ready = page->html || build_code_page(page, e, languages);
-            pthread_mutex_unlock(&code_pages_lock);
-            return ready ? page : NULL;
-        }
-    return NULL;
+    size_t position = (size_t)(e - catalog_at(0));
+    if (position * LANGUAGES_COUNT >= pages.code_count)
+        return NULL;
+    struct code_page_build build = { e, languages };
+    return once_get(&pages.codes[position * LANGUAGES_COUNT + languages], build_code_page,
+                    page_free, &build);
 }
 
 bool pages_init(void)
 {
-    if (!build_index(&pages.index))
-        return false;
     pages.codes = calloc(catalog_count() * LANGUAGES_COUNT, sizeof *pages.codes);
     if (!pages.codes)
         return false;
     pages.code_count = catalog_count() * LANGUAGES_COUNT;
-    return true;
+    /* The index at once: every first visit opens it, and a broken page should stop start-up. */
+    return once_get(&pages.index, build_index, page_free, NULL) != NULL;
 }
 
 void pages_free(void)
 {
-    free(pages.index.html);
+    once_clear(&pages.index, page_free);
     for (size_t i = 0; i < pages.code_count; i++)
-        free(pages.codes[i].html);
+        once_clear(&pages.codes[i], page_free);
     free(pages.codes);
-    pages.index = (struct page){ 0 };
     pages.codes = NULL;
     pages.code_count = 0;
 }
@@ -590,8 +607,12 @@ static void send_page(struct reply *reply, const struct page *page)
 
 void pages_index(struct request *request, struct reply *reply)
 {
-    (void)request;
-    send_page(reply, &pages.index);
+    const struct page *index = once_get(&pages.index, build_index, page_free, NULL);
+    if (!index) {
+        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
+        return;
+    }
+    send_page(reply, index);
 }
 
 void pages_codes_json(struct request *request, struct reply *reply)

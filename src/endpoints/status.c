@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -271,34 +272,44 @@ static void build_reply(struct request *request, struct reply *reply,
     set_link(reply);
 }
 
+struct cache_build {
+    struct request *request;
+    const struct code_choice *choice;
+};
+
+static void *build_cache_entry(void *context)
+{
+    struct cache_build *b = context;
+    struct status_cache_entry *entry = malloc(sizeof *entry);
+    if (!entry)
+        return NULL;
+    struct reply fresh = { 0 };
+    build_reply(b->request, &fresh, b->choice);
+    entry->response = response_build(b->request, &fresh, &entry->body_length);
+    if (!entry->response) {
+        free(entry);
+        return NULL;
+    }
+    return entry;
+}
+
 /* The shared response for a request without header parameters, built by the same code as any
  * other reply the first time it is needed. NULL when it cannot be built. */
 static struct MHD_Response *cached_response(struct request *request,
                                             const struct code_choice *choice,
                                             uint64_t *body_length)
 {
-    struct status_cache_slot *slot =
+    struct once *slot =
         status_cache_slot(choice->code, choice->sub, request->format, request->languages);
     if (!slot)
         return NULL;
-    struct MHD_Response *response = atomic_load_explicit(&slot->response, memory_order_acquire);
-    if (response) {
-        *body_length = atomic_load_explicit(&slot->body_length, memory_order_relaxed);
-        return response;
-    }
-    struct reply fresh = { 0 };
-    build_reply(request, &fresh, choice);
-    response = response_build(request, &fresh, body_length);
-    if (!response)
+    struct cache_build build = { request, choice };
+    struct status_cache_entry *entry =
+        once_get(slot, build_cache_entry, status_cache_entry_free, &build);
+    if (!entry)
         return NULL;
-    atomic_store_explicit(&slot->body_length, *body_length, memory_order_relaxed);
-    struct MHD_Response *expected = NULL;
-    /* Two threads may build the same response at once; the first one stored wins. */
-    if (!atomic_compare_exchange_strong(&slot->response, &expected, response)) {
-        MHD_destroy_response(response);
-        response = expected;
-    }
-    return response;
+    *body_length = entry->body_length;
+    return entry->response;
 }
 
 void status_handle(struct request *request, struct reply *reply)
