@@ -47,8 +47,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "statusd: the status catalogue is broken: %s\n", error);
         return 1;
     }
-    if (!status_cache_init() || !pages_init() || !stall_watch_init(config.timeout_s) ||
-        !state_init(config.max_keys, config.state_ttl_ms)) {
+    if (!status_cache_init() || !pages_init() || !stall_watch_init(config.timeout_s)) {
         fprintf(stderr, "statusd: out of memory at start-up\n");
         return 1;
     }
@@ -62,6 +61,12 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* After the signal mask: the Redis store starts a thread. */
+    struct state_error state_error;
+    if (!state_open(&config, &state_error)) {
+        fprintf(stderr, "statusd: cannot open the state store: %s\n", state_error.text);
+        return 1;
+    }
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     accesslog_init(config.log_format, stdout);
     if (!timer_start(on_tick)) {
@@ -88,7 +93,7 @@ int main(int argc, char **argv)
     status_cache_free();
     pages_free();
     stall_watch_free();
-    state_free();
+    state_close();
     catalog_unload();
     return 0;
 }

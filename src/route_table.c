@@ -18,6 +18,7 @@ const struct route route_table[] = {
     { "/static/",           MATCH_PREFIX, METHODS_READ,   0,                       pages_static },
     { "/favicon.ico",       MATCH_EXACT,  METHODS_READ,   0,                       pages_favicon },
     { "/health",            MATCH_EXACT,  METHODS_READ,   0,                       pages_health },
+    { "/ready",             MATCH_EXACT,  METHODS_READ,   0,                       pages_ready },
     { "/redirect/",         MATCH_PREFIX, METHODS_ANY,    KEEPS_BODY,              redirects_chain },
     { "/redirect-to",       MATCH_EXACT,  METHODS_ANY,    0,                       redirects_to },
     { "/loop/",             MATCH_PREFIX, METHODS_ANY,    0,                       redirects_loop },

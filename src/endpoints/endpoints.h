@@ -57,7 +57,10 @@ void pages_index(struct request *request, struct reply *reply);
 void pages_code(struct request *request, struct reply *reply);
 void pages_codes_json(struct request *request, struct reply *reply);
 void pages_static(struct request *request, struct reply *reply);
+/* /health: liveness, always 200; /ready and /health?ready=1: readiness, 503 while the state
+ * store is unreachable, so an orchestrator can tell "restart it" from "send it no traffic". */
 void pages_health(struct request *request, struct reply *reply);
+void pages_ready(struct request *request, struct reply *reply);
 /* Browsers ask for /favicon.ico on every page that does not name an icon (JSON, text). */
 void pages_favicon(struct request *request, struct reply *reply);
 /* Builds the pages that never change (the index) once, at start-up. */

@@ -8,6 +8,7 @@
 #include "render.h"
 #include "endpoints.h"
 #include "once.h"
+#include "state.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -623,9 +624,41 @@ void pages_codes_json(struct request *request, struct reply *reply)
     reply->content_type = "application/json";
 }
 
+void pages_ready(struct request *request, struct reply *reply)
+{
+    struct state_error error;
+    if (!state_ready(&error)) {
+        const char *en = request_printf(request, "Not ready: the state store is unreachable "
+                                                 "(%s). This process is alive; it reconnects "
+                                                 "by itself.", error.text);
+        const char *zh = request_printf(request, "未就绪：状态存储无法访问（%s）。本进程仍在运行，"
+                                                 "会自动重新连接。", error.text);
+        reply_error(reply, request, 503, en ? en : "Not ready: the state store is unreachable.",
+                    zh ? zh : "未就绪：状态存储无法访问。");
+            return;
+    }
+    const char *name = state_store_name();
+    reply->status = 200;
+    reply->content_type = "text/plain; charset=utf-8";
+    reply->body = request_printf(request, "ready: state store %s answers\n就绪：状态存储 %s 可用\n",
+                                 name, name);
+    reply->body_length = reply->body ? strlen(reply->body) : 0;
+    if (!reply->body)
+        reply->body = "";
+}
+
 void pages_health(struct request *request, struct reply *reply)
 {
-    (void)request;
+    const char *ready = request_query(request, "ready");
+    if (ready && strcmp(ready, "1") == 0) {
+        pages_ready(request, reply);
+        return;
+    }
+    if (ready && strcmp(ready, "0") != 0) {
+        reply_bad_parameter(reply, request, "ready", "1 (readiness) or 0 (liveness)",
+                            "1（就绪检查）或 0（存活检查）");
+        return;
+    }
     reply->status = 200;
     reply->body = "ok\n";
     reply->body_length = 3;

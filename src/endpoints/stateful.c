@@ -1,6 +1,7 @@
 /* /sequence, /flaky, /ratelimit and /journal: the CI mock upstream's memory (SPEC §9).
- * Every step is taken under the state store's lock, so parallel requests on one key never
- * skip or repeat a step. */
+ * Every step is one atomic operation of the state store (state.h: under its lock in process,
+ * one Lua script in Redis), so parallel requests on one key never skip or repeat a step,
+ * whichever replica serves them. */
 #include "codelist.h"
 #include "numbers.h"
 #include "params.h"
@@ -31,18 +32,30 @@ static const char *client_key(struct request *request, struct reply *reply)
     return key;
 }
 
-/* Takes the next step of a counter and reports its 0-based number. */
-static void next_step(struct state_counters *counters, void *arg)
+/* The store could not answer (Redis down or slower than --state-timeout, or out of memory):
+ * a 503 naming the store and the reason, with the Retry-After every 503 carries. The store is
+ * watched and comes back without a restart (state_redis.c). */
+static void reply_store_unavailable(struct request *request, struct reply *reply,
+                                    const struct state_error *error)
 {
-    *(uint64_t *)arg = counters->count++;
+    const char *en = request_printf(request,
+                                    "The state store is unavailable (%s). Other endpoints still "
+                                    "answer; retry this one shortly.",
+                                    error->text);
+    const char *zh = request_printf(request, "状态存储不可用（%s）。其他端点仍正常应答；请稍后重试本端点。",
+                                    error->text);
+    reply_error(reply, request, 503, en ? en : "The state store is unavailable.",
+                zh ? zh : "状态存储不可用。");
 }
 
+/* Takes the next step of a counter and reports its 0-based number. */
 static bool take_step(struct request *request, struct reply *reply, const char *state_key,
                       uint64_t *step)
 {
-    if (state_update(state_key, next_step, step))
+    struct state_error error;
+    if (state_step(state_key, step, &error) == STATE_OK)
         return true;
-    reply_error(reply, request, 503, "The state store is out of memory.", "状态存储内存不足。");
+    reply_store_unavailable(request, reply, &error);
     return false;
 }
 
@@ -89,13 +102,17 @@ void stateful_sequence(struct request *request, struct reply *reply)
     const char *retry_after;
     if (!key || !read_retry_after(request, reply, &retry_after))
         return;
-    const char *state_key = request_printf(request, "sequence\x1f%s\x1f%s", request->tail, key);
+    const char *state_key = request_printf(request, "sequence:%s:%s", request->tail, key);
     if (!state_key) {
         reply_error(reply, request, 414, "The sequence is too long.", "序列过长。");
         return;
     }
     if (request->method_id == METHOD_DELETE) {
-        state_forget(state_key);
+        struct state_error error;
+        if (state_forget(state_key, &error) != STATE_OK) {
+            reply_store_unavailable(request, reply, &error);
+            return;
+        }
         reply_explain(reply, request, 200, 0);
         reply->note[LANGUAGE_EN] = "The sequence was reset: the next request gets its first code.";
         reply->note[LANGUAGE_ZH] = "序列已重置：下一个请求将得到第一个状态码。";
@@ -145,7 +162,7 @@ void stateful_flaky(struct request *request, struct reply *reply)
     if (!key || !read_retry_after(request, reply, &retry_after))
         return;
     uint64_t step;
-    const char *state_key = request_printf(request, "flaky\x1f%llu\x1f%llu\x1f%llu\x1f%s",
+    const char *state_key = request_printf(request, "flaky:%llu:%llu:%llu:%s",
                                            (unsigned long long)failures,
                                            (unsigned long long)status,
                                            (unsigned long long)then, key);
@@ -168,26 +185,6 @@ void stateful_flaky(struct request *request, struct reply *reply)
         reply->note[LANGUAGE_ZH] = request_printf(request, "在 %llu 次失败之后成功。",
                                                   (unsigned long long)failures);
     }
-}
-
-struct window_step {
-    uint64_t now_ms, window_ms;
-    uint64_t count, window_start_ms;
-};
-
-/* A fixed window that opens with the first request after the previous one closed. The clock
- * is read under the lock: read before it, a request that waited for the lock would see a time
- * earlier than the window another request just opened. */
-static void count_in_window(struct state_counters *counters, void *arg)
-{
-    struct window_step *w = arg;
-    w->now_ms = now_ms();
-    if (counters->count == 0 || w->now_ms >= counters->window_start_ms + w->window_ms) {
-        counters->window_start_ms = w->now_ms;
-        counters->count = 0;
-    }
-    w->count = ++counters->count;
-    w->window_start_ms = counters->window_start_ms;
 }
 
 void stateful_ratelimit(struct request *request, struct reply *reply)
@@ -216,16 +213,24 @@ void stateful_ratelimit(struct request *request, struct reply *reply)
     const char *key = client_key(request, reply);
     if (!key)
         return;
-    const char *state_key = request_printf(request, "ratelimit\x1f%llu\x1f%llu\x1f%s",
+    const char *state_key = request_printf(request, "ratelimit:%llu:%llu:%s",
                                            (unsigned long long)limit,
                                            (unsigned long long)window_s, key);
-    struct window_step w = { .window_ms = window_s * 1000 };
-    if (!state_key || !state_update(state_key, count_in_window, &w)) {
-        reply_error(reply, request, 503, "The state store is out of memory.", "状态存储内存不足。");
+    uint64_t window_ms = window_s * 1000;
+    struct state_window w;
+    struct state_error error;
+    if (!state_key) {
+        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
+        return;
+    }
+    if (state_count_in_window(state_key, window_ms, &w, &error) != STATE_OK) {
+        reply_store_unavailable(request, reply, &error);
         return;
     }
     uint64_t remaining = w.count >= limit ? 0 : limit - w.count;
-    uint64_t left_ms = w.window_start_ms + w.window_ms - w.now_ms;
+    /* The store's clock may have moved past the window's end since it was read. */
+    uint64_t end_ms = w.window_start_ms + window_ms;
+    uint64_t left_ms = end_ms > w.now_ms ? end_ms - w.now_ms : 0;
     uint64_t reset_s = (left_ms + 999) / 1000;
     bool over = w.count > limit;
     reply_explain(reply, request, over ? 429 : 200, 0);
@@ -270,9 +275,9 @@ void stateful_journal(struct request *request, struct reply *reply)
     const char *key = client_key(request, reply);
     if (!key)
         return;
-    reply->owned_body = state_journal_json(key, &reply->body_length);
-    if (!reply->owned_body) {
-        reply_error(reply, request, 500, "Out of memory.", "内存不足。");
+    struct state_error error;
+    if (state_journal_json(key, &reply->owned_body, &reply->body_length, &error) != STATE_OK) {
+        reply_store_unavailable(request, reply, &error);
         return;
     }
     reply->status = 200;

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "numbers.h"
+#include "redis_url.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,7 +12,8 @@
 
 /* One row per flag: the flag, its environment twin, and how to read its value. The help text
  * and the parser both come from this table, so they cannot disagree. */
-enum option_kind { KIND_STRING, KIND_UNSIGNED, KIND_SECONDS_MS, KIND_BYTES, KIND_LOG, KIND_HOST_LIST };
+enum option_kind { KIND_STRING, KIND_UNSIGNED, KIND_SECONDS_MS, KIND_BYTES, KIND_LOG, KIND_HOST_LIST,
+                   KIND_STATE };
 
 struct option_row {
     const char *flag;
@@ -56,6 +58,14 @@ static const struct option_row rows[] = {
     { "max-connections-per-ip", "STATUSD_MAX_CONNECTIONS_PER_IP", KIND_UNSIGNED, 0, 1000000, "N",
       "connections open at once from one client address; more are closed at once (default 0: "
       "no limit)" },
+    /* Shared state for replicas (state_redis.c); checked by apply_state_option. */
+    { "state", "STATUSD_STATE", KIND_STATE, 0, 0, "URL",
+      "where /sequence, /flaky, /ratelimit and /journal keep state: memory (default), "
+      "redis://HOST:PORT[/DB] or unix:/PATH[?db=N]; password from STATUSD_REDIS_PASSWORD" },
+    { "state-timeout", "STATUSD_STATE_TIMEOUT", KIND_STATE, 1, 60000, "S",
+      "longest wait for Redis per request, in seconds (default 0.2); then 503" },
+    { "state-prefix", "STATUSD_STATE_PREFIX", KIND_STATE, 0, 0, "TEXT",
+      "prefix of every Redis key, so fleets can share one Redis (default statusd:v1:)" },
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 
@@ -93,9 +103,51 @@ static bool add_redirect_hosts(struct config *config, const char *text)
     return true;
 }
 
+/* --state, --state-timeout, --state-prefix. Own messages: a mistyped Redis URL may hold a
+ * password, which must not be echoed. */
+static bool apply_state_option(struct config *config, const struct option_row *row,
+                               const char *text, const char *origin)
+{
+    if (strcmp(row->flag, "state") == 0) {
+        struct redis_address address;
+        if (strcmp(text, "memory") == 0 || redis_url_parse(text, &address)) {
+            config->state_url = text;
+            return true;
+        }
+        fprintf(stderr, "statusd: %s: --state expects memory, redis://HOST:PORT[/DB] or "
+                        "unix:/PATH[?db=N]%s\n", origin,
+                strchr(text, '@') ? " (the password goes in STATUSD_REDIS_PASSWORD, not the URL)"
+                                  : "");
+        return false;
+    }
+    if (strcmp(row->flag, "state-timeout") == 0) {
+        uint64_t ms;
+        if (parse_seconds_ms(text, row->max, &ms) && ms >= row->min) {
+            config->state_timeout_ms = ms;
+            return true;
+        }
+        fprintf(stderr, "statusd: %s: '%s' is not valid for --state-timeout: expected seconds "
+                        "from 0.001 to 60\n", origin, text);
+        return false;
+    }
+    /* --state-prefix: printable ASCII without spaces, so keys stay readable in redis-cli. */
+    size_t n = strlen(text);
+    bool ok = n >= 1 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = text[i] > ' ' && text[i] < 0x7f;
+    if (ok)
+        config->state_prefix = text;
+    else
+        fprintf(stderr, "statusd: %s: '%s' is not valid for --state-prefix: expected 1 to 64 "
+                        "printable ASCII characters without spaces\n", origin, text);
+    return ok;
+}
+
 static bool apply(struct config *config, const struct option_row *row, const char *text,
                   const char *origin)
 {
+    if (row->kind == KIND_STATE)
+        return apply_state_option(config, row, text, origin);
     uint64_t value = 0;
     bool ok = true;
     switch (row->kind) {
@@ -177,6 +229,8 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
         .max_redirects = 100,
         .max_keys = 10000,
         .state_ttl_ms = 3600000,
+        .state_timeout_ms = 200,
+        .state_prefix = "statusd:v1:",
     };
     for (size_t i = 0; i < ROW_COUNT; i++) {
         const char *text = getenv(rows[i].env);

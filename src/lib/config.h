@@ -33,6 +33,12 @@ struct config {
     /* 0: no limit of one's own (--max-connections then follows the descriptor limit). */
     unsigned max_connections;
     unsigned max_connections_per_ip;
+    /* Shared state for replicas (state.h): NULL or "memory" for the in-process store, else
+     * a Redis address (state_redis.h); how long a request may wait for it; the prefix of
+     * every key statusd writes there. */
+    const char *state_url;
+    uint64_t state_timeout_ms;
+    const char *state_prefix;
 };
 
 enum config_result { CONFIG_RUN, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

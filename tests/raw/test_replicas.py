@@ -74,13 +74,18 @@ def free_port():
 
 
 class Nginx:
-    def __init__(self, upstreams):
+    """nginx in front of upstreams (ports), configured by a template: NGINX_CONF names the
+    first two as {first} and {second}; another template may list all as {servers}."""
+
+    def __init__(self, upstreams, template=NGINX_CONF):
         self.prefix = tempfile.TemporaryDirectory(prefix="statusd-nginx-")
         self.port = free_port()
         self.process = None
-        conf = NGINX_CONF.format(
+        addresses = ["%s:%d" % (HOST, port) for port in upstreams]
+        conf = template.format(
             prefix=self.prefix.name, listen="%s:%d" % (HOST, self.port),
-            first="%s:%d" % (HOST, upstreams[0]), second="%s:%d" % (HOST, upstreams[1]))
+            first=addresses[0], second=addresses[-1],
+            servers="".join("        server %s max_fails=0;\n" % a for a in addresses))
         self.conf = os.path.join(self.prefix.name, "nginx.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
