@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 /* Thousands of delayed requests need thousands of descriptors: take the hard limit. */
 static void raise_open_files_limit(void)
@@ -31,7 +32,6 @@ static void raise_open_files_limit(void)
 static void on_tick(void)
 {
     stall_watch_tick();
-    accesslog_flush();
 }
 
 int main(int argc, char **argv)
@@ -68,7 +68,12 @@ int main(int argc, char **argv)
         return 1;
     }
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-    accesslog_init(config.log_format, stdout);
+    /* 256 KiB of lines (about 2,500) may wait for a slow reader; beyond that they are dropped
+     * and counted, never waited for. */
+    if (!accesslog_init(config.log_format, STDOUT_FILENO, 256 * 1024)) {
+        fprintf(stderr, "statusd: cannot start the access log writer\n");
+        return 1;
+    }
     if (!timer_start(on_tick)) {
         fprintf(stderr, "statusd: cannot start the timer thread\n");
         return 1;
@@ -89,7 +94,8 @@ int main(int argc, char **argv)
             received == SIGTERM ? "SIGTERM" : "SIGINT");
     server_stop();
     timer_stop();
-    accesslog_flush();
+    /* Bounded: a reader that stopped reading must not keep the process from exiting. */
+    accesslog_stop(1000);
     status_cache_free();
     pages_free();
     stall_watch_free();

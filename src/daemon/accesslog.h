@@ -1,10 +1,13 @@
-/* One line per request (client, method, path, status, bytes, duration), buffered and written
- * about once a second by the timer thread, never a write() per request. */
+/* One line per request (client, method, path, status, bytes, duration). Serving threads never
+ * wait for the log's reader: lines go through a bounded buffer to a writer thread of their
+ * own; what does not fit is dropped and counted, and the count is logged (accesslog.c). */
 #ifndef STATUSD_ACCESSLOG_H
 #define STATUSD_ACCESSLOG_H
 
 #include "config.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,9 +21,11 @@ struct access_record {
     const char *outcome;  /* "ok", "client-aborted", "timeout", ... */
 };
 
-void accesslog_init(enum log_format format, FILE *out);
+/* Starts the writer for fd with a buffer of capacity bytes; false when it cannot. */
+bool accesslog_init(enum log_format format, int fd, size_t capacity);
 void accesslog_write(const struct access_record *record);
-/* Writes what is buffered; called by the timer tick and at exit. */
-void accesslog_flush(void);
+/* Writes what is buffered (and the count of dropped lines), waiting at most wait_ms for the
+ * reader. */
+void accesslog_stop(unsigned wait_ms);
 
 #endif
