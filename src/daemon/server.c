@@ -3,7 +3,7 @@
 #include "accesslog.h"
 #include "numbers.h"
 #include "render.h"
-#include "response.h"
+#include "mhd_response.h"
 #include "head_check.h"
 #include "listen.h"
 #include "routes.h"
@@ -290,7 +290,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
      * libmicrohttpd answered itself). */
     x->request.method = NULL;
     x->reply.owned_body = NULL;
-    x->reply.prepared = NULL;
     x->answered_raw = 0;
     x->journaled = false;
     memcpy(x->target, uri, n + 1);
@@ -356,8 +355,6 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
     free(x->reply.owned_body); /* set only if no response took it over */
     if (x->request.method && x->reply.stream.free_context) /* likewise */
         x->reply.stream.free_context(x->reply.stream.context);
-    if (x->reply.prepared)
-        MHD_destroy_response(x->reply.prepared);
     free(x->body);
     if (state && !state->spare)
         state->spare = x;
@@ -477,8 +474,7 @@ static bool keep_body(struct exchange *x, const char *data, size_t size)
 static enum MHD_Result queue_reply(struct exchange *x)
 {
     struct reply *reply = &x->reply;
-    struct MHD_Response *response = response_build(&x->request, reply, &x->body_length);
-    reply->prepared = NULL; /* taken over by response (or gone with it) */
+    struct MHD_Response *response = mhd_response_build(&x->request, reply, &x->body_length);
     if (!response)
         return MHD_NO;
     if (!reply->shared && reply->status == 205)

@@ -2,7 +2,7 @@
 #include "codelist.h"
 #include "numbers.h"
 #include "params.h"
-#include "response.h"
+#include "mhd_response.h"
 #include "endpoints.h"
 #include "status_cache.h"
 #include "websocket.h"
@@ -285,7 +285,7 @@ static void *build_cache_entry(void *context)
         return NULL;
     struct reply fresh = { 0 };
     build_reply(b->request, &fresh, b->choice);
-    entry->response = response_build(b->request, &fresh, &entry->body_length);
+    entry->response = mhd_response_build(b->request, &fresh, &entry->body_length);
     if (!entry->response) {
         free(entry);
         return NULL;

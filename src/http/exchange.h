@@ -208,8 +208,6 @@ struct reply {
     MHD_UpgradeHandler upgrade_handler;
     /* A body produced over time (stream.next set); the reply's headers still apply. */
     struct reply_stream stream;
-    /* The transport's response built from stream or a fault (response.c); used once. */
-    struct MHD_Response *prepared;
     /* A broken connection on purpose (/fault/{kind}), carried out after any delay by the
      * wire module (wire.h); the access log names it (fault_names). */
     enum reply_fault fault;

@@ -1,0 +1,42 @@
+/* The one place a reply becomes a response, whatever carries it: the explanation rendered in
+ * the negotiated representation, the body the status allows (none for 204, a slice for 206,
+ * 416 when the Range cannot be met), computed header values ({length}, {etag}, ...), and the
+ * headers every response carries. A transport (libmicrohttpd's glue in daemon/mhd_response.c)
+ * only turns the result into its own objects. */
+#ifndef STATUSD_RESPONSE_H
+#define STATUSD_RESPONSE_H
+
+#include "exchange.h"
+
+/* The headers every response carries (Server, CORS), whoever writes it. */
+#define RESPONSE_COMMON_HEADER_COUNT 3
+extern const struct reply_header response_common_headers[RESPONSE_COMMON_HEADER_COUNT];
+
+/* Room for the reply's own headers and the ones added here. */
+#define RESPONSE_MAX_HEADERS (REPLY_MAX_HEADERS + 8)
+
+enum response_body {
+    RESPONSE_BUFFER,    /* body[0, body_length) */
+    RESPONSE_STREAM,    /* stream (taken over from the reply) */
+    RESPONSE_TRUNCATED, /* body is what Content-Length promises; only half of it is sent */
+};
+
+struct response {
+    unsigned status;
+    struct reply_header headers[RESPONSE_MAX_HEADERS];
+    size_t header_count;
+    enum response_body kind;
+    const char *body;      /* RESPONSE_BUFFER, RESPONSE_TRUNCATED */
+    uint64_t body_length;  /* what a GET receives (Content-Length) */
+    char *owned_body;      /* malloc'ed bytes body points into, for the transport to free */
+    struct reply_stream stream;
+};
+
+/* Builds out from reply (which may change: a 206 whose Range cannot be met becomes a 416).
+ * False when out of memory or when a header did not fit (nothing to release then). */
+bool response_from_reply(struct request *request, struct reply *reply, struct response *out);
+
+/* Frees what out owns and a transport did not take over (owned_body, stream context). */
+void response_release(struct response *out);
+
+#endif
