@@ -51,11 +51,12 @@ def start_server():
     return process, int(line.rsplit(":", 1)[1])
 
 
-def hammer(port, count, failures):
+def get_all(port, targets, failures):
+    """GETs targets in order on one keep-alive connection; what went wrong goes in failures."""
     conn = http.client.HTTPConnection(HOST, port, timeout=10)
     try:
-        for i in range(count):
-            conn.request("GET", "/status/200?pad=%s&i=%d" % (PADDING, i))
+        for target in targets:
+            conn.request("GET", target)
             response = conn.getresponse()
             response.read()
             if response.status != 200:
@@ -66,26 +67,14 @@ def hammer(port, count, failures):
         conn.close()
 
 
-def delayed(port, failures):
-    conn = http.client.HTTPConnection(HOST, port, timeout=10)
-    try:
-        conn.request("GET", "/delay/0.2")
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            failures.append(response.status)
-    except OSError as error:
-        failures.append(repr(error))
-    finally:
-        conn.close()
-
-
 def run_load(port):
     """Every request answered, every thread done within a bounded time; returns failures."""
     failures = []
-    threads = [threading.Thread(target=hammer, args=(port, REQUESTS // CONNECTIONS, failures))
+    padded = ["/status/200?pad=%s&i=%d" % (PADDING, i) for i in range(REQUESTS // CONNECTIONS)]
+    threads = [threading.Thread(target=get_all, args=(port, padded, failures))
                for _ in range(CONNECTIONS)]
-    threads += [threading.Thread(target=delayed, args=(port, failures)) for _ in range(DELAYED)]
+    threads += [threading.Thread(target=get_all, args=(port, ["/delay/0.2"], failures))
+                for _ in range(DELAYED)]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 60
