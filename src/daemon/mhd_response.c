@@ -121,11 +121,14 @@ static struct MHD_Response *build_upgrade(struct reply *reply, uint64_t *body_le
 struct MHD_Response *mhd_response_build(struct request *request, struct reply *reply,
                                         uint64_t *body_length)
 {
-    if (reply->upgrade_handler)
+    switch (reply_kind(reply)) {
+    case REPLY_UPGRADE:
         return build_upgrade(reply, body_length);
-    if (reply->shared) {
+    case REPLY_SHARED:
         *body_length = reply->shared_length;
         return reply->shared;
+    default:
+        break;
     }
     struct response r;
     if (!response_from_reply(request, reply, &r)) {

@@ -339,7 +339,7 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
                   : x->answered_raw               ? x->answered_raw
                   : status && status->http_status ? status->http_status
                   /* after a protocol switch libmicrohttpd reports 0 */
-                  : x->request.method && x->reply.upgrade_handler ? 101
+                  : x->request.method && reply_kind(&x->reply) == REPLY_UPGRADE ? 101
                                                                   : 0,
         .bytes = strcmp(method, "HEAD") == 0 ? 0 : x->body_length,
         .duration_ms = (double)(now_us() - x->started_us) / 1000.0,
@@ -477,16 +477,17 @@ static enum MHD_Result queue_reply(struct exchange *x)
     struct MHD_Response *response = mhd_response_build(&x->request, reply, &x->body_length);
     if (!response)
         return MHD_NO;
-    if (!reply->shared && reply->status == 205)
+    enum reply_kind kind = reply_kind(reply); /* after building: a 206 may have become 416 */
+    if (kind != REPLY_SHARED && reply->status == 205)
         x->body_length = 0;
     enum MHD_Result queued;
-    if (reply->digest_fail && !reply->shared)
+    if (kind == REPLY_CHALLENGE)
         /* libmicrohttpd adds the Digest challenge (with a nonce only it can make) to the
          * response while queueing it, so it must be this request's own (docs/libmicrohttpd.md §5). */
         queued = queue_digest_challenge(x->connection, reply, response);
     else
         queued = MHD_queue_response(x->connection, reply->status, response);
-    if (!reply->shared)
+    if (kind != REPLY_SHARED)
         MHD_destroy_response(response);
     if (queued == MHD_YES) /* nothing is sent before the handler returns */
         journal_exchange(x, reply->status);
@@ -523,7 +524,7 @@ static bool client_hung_up(struct MHD_Connection *connection)
 static enum MHD_Result answer(struct exchange *x)
 {
     x->phase = PHASE_DONE;
-    if (x->reply.fault != FAULT_NONE && x->reply.fault != FAULT_TRUNCATE) {
+    if (reply_kind(&x->reply) == REPLY_FAULT && x->reply.fault != FAULT_TRUNCATE) {
         journal_exchange(x, 0); /* no status goes out */
         struct wire_target target;
         if (target_of(x->connection, &target))

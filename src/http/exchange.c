@@ -94,6 +94,21 @@ static bool header_value_is_safe(const char *value)
     return true;
 }
 
+enum reply_kind reply_kind(const struct reply *reply)
+{
+    if (reply->upgrade_handler)
+        return REPLY_UPGRADE;
+    if (reply->fault != FAULT_NONE)
+        return REPLY_FAULT;
+    if (reply->shared)
+        return REPLY_SHARED;
+    if (reply->digest_fail)
+        return REPLY_CHALLENGE;
+    if (reply->stream.next)
+        return REPLY_STREAM;
+    return reply->body || reply->owned_body ? REPLY_BODY : REPLY_EXPLANATION;
+}
+
 bool reply_set_header(struct reply *reply, const char *name, const char *value)
 {
     if (!value) { /* request_printf ran out of the arena: the header would be missing */

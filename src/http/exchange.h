@@ -224,6 +224,21 @@ struct reply {
     } digest_challenge;
 };
 
+/* What a reply asks the transport to do. A reply is filled field by field by its handler;
+ * reply_kind() is the one place that says which of these the fields add up to, so no
+ * transport works it out for itself. */
+enum reply_kind {
+    REPLY_EXPLANATION, /* the catalogue's explanation of status, rendered as negotiated */
+    REPLY_BODY,        /* body/body_length (or owned_body) with content_type */
+    REPLY_STREAM,      /* stream: a body made over time */
+    REPLY_SHARED,      /* shared: a response built once and handed out as it is */
+    REPLY_CHALLENGE,   /* a 401 whose Digest challenge the transport writes (digest_challenge) */
+    REPLY_UPGRADE,     /* 101, then upgrade_handler owns the connection */
+    REPLY_FAULT,       /* a broken connection on purpose (fault; FAULT_TRUNCATE is a body cut
+                        * short, still sent as a response) */
+};
+enum reply_kind reply_kind(const struct reply *reply);
+
 /* Sets a header, replacing one of the same name (case-insensitive). Values are checked:
  * false (and nothing set) if the value is empty or holds a control byte (the caller refuses
  * the input), or if the value is NULL or the table is full, which also marks the reply

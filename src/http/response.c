@@ -144,7 +144,8 @@ static bool shaped_body(struct reply *reply, struct response *out)
 bool response_from_reply(struct request *request, struct reply *reply, struct response *out)
 {
     *out = (struct response){ .status = reply->status, .kind = RESPONSE_BUFFER };
-    if (reply->fault == FAULT_TRUNCATE || reply->stream.next)
+    enum reply_kind kind = reply_kind(reply);
+    if (kind == REPLY_FAULT || kind == REPLY_STREAM) /* the faults that get here: truncate */
         return shaped_body(reply, out);
     char *body = NULL;
     size_t length = 0;
