@@ -827,21 +827,38 @@ bool server_start(const struct config *config)
 
 /* Stops taking new connections. Not with MHD_quiesce_daemon(): in 0.9.75 it races the epoll
  * worker threads to remove the listening socket from their epoll sets, and the loser aborts
- * the process ("Failed to remove listen FD from epoll set"; seen about once in five stops
- * under load, and a known upstream defect). */
+ * the process ("Failed to remove listen FD from epoll set"; a known upstream defect). Nor by
+ * putting another socket in the listening one's place (dup2): a worker at its connection
+ * limit then removes the listening descriptor from its epoll set, finds a socket that was
+ * never in it, and aborts the same way (seen under ThreadSanitizer with a low ulimit).
+ *
+ * shutdown() makes the kernel stop listening on the very same socket: new clients get
+ * "connection refused" at once instead of waiting in the backlog, and the descriptor stays
+ * what libmicrohttpd registered. Its workers may then wake for it in a loop until
+ * MHD_stop_daemon() (accept fails) during the grace period; better than aborting. Under
+ * systemd the socket is systemd's too and must keep listening for the next start: it is left
+ * alone here (on_accept closes whatever still gets in) and protected from MHD_stop_daemon()
+ * by keep_inherited_socket(). */
 static void stop_accepting(void)
 {
     atomic_store(&server.stopping, true); /* on_accept closes whatever still gets in */
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info(server.daemon, MHD_DAEMON_INFO_LISTEN_FD);
-    if (!info || info->listen_fd == MHD_INVALID_SOCKET)
+    if (!info || info->listen_fd == MHD_INVALID_SOCKET || server.listener.inherited_fd >= 0)
         return;
-    /* A socket that does not listen, put in the listening one's place, closes it: the kernel
-     * stops listening (new clients get "connection refused" at once, not a wait in the
-     * backlog) and drops it from every epoll set itself, while libmicrohttpd's descriptor
-     * number stays valid until MHD_stop_daemon() closes it. Under systemd, systemd holds the
-     * socket too: it keeps listening, and new clients wait in its backlog for the next start
-     * (libmicrohttpd may spin on it for the last seconds of the stop; better than aborting). */
+    shutdown(info->listen_fd, SHUT_RDWR);
+}
+
+/* MHD_stop_daemon() shuts the listening socket down, which would stop systemd's socket from
+ * listening for the next start: a socket that never listened is put in its descriptor's place
+ * first, for libmicrohttpd to close. Only once in-flight requests are done, so that no worker
+ * is at its connection limit (where it would take the descriptor out of its epoll set). */
+static void keep_inherited_socket(void)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server.daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    if (server.listener.inherited_fd < 0 || !info || info->listen_fd == MHD_INVALID_SOCKET)
+        return;
     int placeholder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (placeholder >= 0) {
         dup2(placeholder, info->listen_fd);
@@ -865,6 +882,7 @@ void server_stop(void)
     uint64_t deadline = now_ms() + SHUTDOWN_GRACE_MS;
     while (atomic_load(&server.in_flight) > 0 && now_ms() < deadline)
         usleep(10000);
+    keep_inherited_socket();
     MHD_stop_daemon(server.daemon);
     listener_free(&server.listener);
     server.daemon = NULL;
