@@ -63,6 +63,7 @@ struct session {
     uint64_t stop_deadline; /* every wait ends by then once shutdown began */
     bool peer_closed;       /* the peer's close frame has arrived */
     bool can_half_close;    /* the socket is the client's TCP connection itself */
+    bool greet;             /* ?greeting=1: a text frame explaining 101 before the echo */
 };
 
 /* --- the handshake (RFC 6455 §4.2) ---------------------------------------------------- */
@@ -138,6 +139,9 @@ static bool sessions_available(void)
 static void on_upgrade(void *cls, struct MHD_Connection *connection, void *context,
                        const char *extra_in, size_t extra_in_size, MHD_socket fd,
                        struct MHD_UpgradeResponseHandle *upgrade);
+static void on_upgrade_with_greeting(void *cls, struct MHD_Connection *connection,
+                                     void *context, const char *extra_in, size_t extra_in_size,
+                                     MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade);
 
 /* The request asks for websocket; false with the refusal in reply when it is not a valid
  * opening handshake. Checked in the order of RFC 6455 §4.2.1. */
@@ -211,7 +215,9 @@ void websocket_handshake(struct request *request, struct reply *reply)
     *reply = (struct reply){ 0 };
     reply_explain(reply, request, 101, 0); /* Upgrade: websocket, from the catalogue */
     reply_set_header(reply, "Sec-WebSocket-Accept", accept_value);
-    reply->upgrade_handler = on_upgrade;
+    const char *greet = request_query(request, "greeting");
+    reply->upgrade_handler = greet && strcmp(greet, "1") == 0 ? on_upgrade_with_greeting
+                                                              : on_upgrade;
 }
 
 /* --- waiting and writing --------------------------------------------------------------- */
@@ -414,7 +420,9 @@ static bool stop_requested(struct session *s)
  * CONNECTION_LOST when the peer is gone, or 0 once the peer's close has been answered. */
 static uint16_t serve(struct session *s)
 {
-    if (!send_frame(s, WS_OPCODE_TEXT, greeting, sizeof greeting - 1))
+    /* A pure echo unless asked: a client that tests echo sends "hello" and expects "hello"
+     * as the first frame, as every WebSocket echo server does. */
+    if (s->greet && !send_frame(s, WS_OPCODE_TEXT, greeting, sizeof greeting - 1))
         return CONNECTION_LOST;
     for (;;) {
         if (stop_requested(s))
@@ -566,11 +574,12 @@ static bool is_tcp(MHD_socket fd)
 }
 
 static struct session *session_create(MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade,
-                                      const char *extra_in, size_t extra_in_size)
+                                      const char *extra_in, size_t extra_in_size, bool greet)
 {
     struct session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    s->greet = greet;
     s->socket = fd;
     s->upgrade = upgrade;
     s->can_half_close = is_tcp(fd);
@@ -601,13 +610,9 @@ static bool session_start(struct session *s)
 }
 
 /* Runs on the libmicrohttpd thread right after the 101 went out; must not block. */
-static void on_upgrade(void *cls, struct MHD_Connection *connection, void *context,
-                       const char *extra_in, size_t extra_in_size, MHD_socket fd,
-                       struct MHD_UpgradeResponseHandle *upgrade)
+static void start_session(const char *extra_in, size_t extra_in_size, MHD_socket fd,
+                          struct MHD_UpgradeResponseHandle *upgrade, bool greet)
 {
-    (void)cls;
-    (void)connection;
-    (void)context;
     if (!reserve_session()) {
         /* Taken by a racing handshake since this one was checked, or shutdown began. */
         refuse_session(fd, upgrade,
@@ -615,13 +620,34 @@ static void on_upgrade(void *cls, struct MHD_Connection *connection, void *conte
                                                        : WS_CLOSE_TRY_AGAIN_LATER);
         return;
     }
-    struct session *s = session_create(fd, upgrade, extra_in, extra_in_size);
+    struct session *s = session_create(fd, upgrade, extra_in, extra_in_size, greet);
     if (s && session_start(s))
         return;
     if (s)
         session_free(s);
     atomic_fetch_sub(&sessions.count, 1);
     refuse_session(fd, upgrade, WS_CLOSE_INTERNAL_ERROR);
+}
+
+/* The upgrade handlers, one per kind of session: the reply carries no context of its own. */
+static void on_upgrade(void *cls, struct MHD_Connection *connection, void *context,
+                       const char *extra_in, size_t extra_in_size, MHD_socket fd,
+                       struct MHD_UpgradeResponseHandle *upgrade)
+{
+    (void)cls;
+    (void)connection;
+    (void)context;
+    start_session(extra_in, extra_in_size, fd, upgrade, false);
+}
+
+static void on_upgrade_with_greeting(void *cls, struct MHD_Connection *connection,
+                                     void *context, const char *extra_in, size_t extra_in_size,
+                                     MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade)
+{
+    (void)cls;
+    (void)connection;
+    (void)context;
+    start_session(extra_in, extra_in_size, fd, upgrade, true);
 }
 
 void websocket_shutdown(void)

@@ -37,9 +37,13 @@ def expected_accept(key):
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode("ascii")
 
 
+# Most tests ask for the greeting: it tells them the session is running before they go on.
+GREETING_TARGET = "/status/101?greeting=1"
+
+
 def handshake_request(key=None, version="13", upgrade="websocket", connection="Upgrade",
-                      method="GET", http="HTTP/1.1", extra=()):
-    lines = ["%s /status/101 %s" % (method, http), "Host: 127.0.0.1"]
+                      method="GET", http="HTTP/1.1", extra=(), target=GREETING_TARGET):
+    lines = ["%s %s %s" % (method, target, http), "Host: 127.0.0.1"]
     if upgrade is not None:
         lines.append("Upgrade: %s" % upgrade)
     if connection is not None:
@@ -78,10 +82,10 @@ def client_frame(opcode, payload=b"", fin=True, masked=True, rsv=0, length_form=
 class WsClient:
     """One connection that has done the opening handshake; reads server frames strictly."""
 
-    def __init__(self, port, extra_after_handshake=b""):
+    def __init__(self, port, extra_after_handshake=b"", target=GREETING_TARGET):
         self.conn = RawConnection(port)
         self.key = new_key()
-        self.conn.send(handshake_request(self.key) + extra_after_handshake)
+        self.conn.send(handshake_request(self.key, target=target) + extra_after_handshake)
         self.response = self.conn.read_response()
 
     def close(self):
@@ -199,6 +203,22 @@ class Handshake(WebSocketTest):
 
     def test_greeting_explains_101_in_both_languages(self):
         self.open()
+
+    def test_echo_is_pure_by_default(self):
+        # No greeting unless asked: the first frame back is the client's own message.
+        ws = WsClient(self.port, target="/status/101")
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.response.status, 101, ws.response.raw)
+        ws.send(client_frame(TEXT, b"hello"))
+        self.assertEqual(ws.read_frame(), (True, TEXT, b"hello"))
+        ws.send(client_frame(BINARY, b"\x00\x01"))
+        self.assertEqual(ws.read_frame(), (True, BINARY, b"\x00\x01"))
+
+    def test_greeting_only_for_greeting_1(self):
+        ws = WsClient(self.port, target="/status/101?greeting=0")
+        self.addCleanup(ws.close)
+        ws.send(client_frame(TEXT, b"first"))
+        self.assertEqual(ws.read_frame(), (True, TEXT, b"first"))
 
     def test_handshake_accepts_tokens_in_any_case_and_lists(self):
         c = RawConnection(self.port)
