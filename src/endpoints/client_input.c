@@ -397,6 +397,14 @@ void client_input_method(struct request *request, struct reply *reply)
                      "请求的方法是此 URL 允许的方法之一。");
         return;
     }
+    if (request->method_id == METHOD_OPTIONS) {
+        /* As on every URL but /status/ and /anything (SPEC §1): OPTIONS asks what the URL
+         * allows, so it is answered, not refused, unless the list names it as an ordinary
+         * method (then the 200 above). */
+        reply_explain(reply, request, 204, 0);
+        reply_set_header(reply, "Allow", request_printf(request, "%s, OPTIONS", allow));
+        return;
+    }
     reply_explain(reply, request, 405, 0);
     reply_set_header(reply, "Allow", allow);
     reply->note[LANGUAGE_EN] =

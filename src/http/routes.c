@@ -43,12 +43,15 @@ const char *route_allow(const struct route *route, char *buffer, size_t size)
     return buffer;
 }
 
+/* The methods this server answers somewhere: a preflight's answer and OPTIONS * (RFC 9110
+ * §9.3.7). */
+#define SERVER_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
 /* A CORS preflight (SPEC §1): any URL, so a browser script may call any endpoint. */
 static void answer_preflight(struct request *request, struct reply *reply)
 {
     reply_explain(reply, request, 204, 0);
-    reply_set_header(reply, "Access-Control-Allow-Methods",
-                     "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    reply_set_header(reply, "Access-Control-Allow-Methods", SERVER_METHODS);
     const char *asked = request_header(request, "Access-Control-Request-Headers");
     reply_set_header(reply, "Access-Control-Allow-Headers", asked && *asked ? asked : "*");
     reply_set_header(reply, "Access-Control-Max-Age", "600");
@@ -56,6 +59,19 @@ static void answer_preflight(struct request *request, struct reply *reply)
 
 void route_dispatch(struct request *request, struct reply *reply)
 {
+    /* The asterisk-form names the server itself, and only OPTIONS may use it (RFC 9112
+     * §3.2.4). */
+    if (strcmp(request->path, "*") == 0) {
+        if (request->method_id == METHOD_OPTIONS) {
+            reply_explain(reply, request, 204, 0);
+            reply_set_header(reply, "Allow", SERVER_METHODS);
+        } else {
+            reply_error(reply, request, 400,
+                        "The request target '*' (asterisk-form) is only for OPTIONS.",
+                        "请求目标 '*'（星号形式）只能用于 OPTIONS。");
+        }
+        return;
+    }
     const char *tail;
     const struct route *route = route_find(request->path, &tail);
     if (request->method_id == METHOD_OPTIONS &&

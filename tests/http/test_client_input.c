@@ -247,11 +247,14 @@ static void method_list_is_case_sensitive(void **state)
     http_response_free(r);
 }
 
-static void method_list_treats_options_like_any_method(void **state)
+/* As on every URL but /status/ and /anything (SPEC §1): OPTIONS asks what the URL allows.
+ * Only a list that names OPTIONS makes it an ordinary method there. */
+static void method_list_answers_options_with_its_allow(void **state)
 {
-    struct http_response *r = http_request(*state, "OPTIONS", "/method/GET", NULL, NULL);
-    assert_true(http_expect_status(r, 405));
-    assert_header(r, "Allow", "GET");
+    struct http_response *r = http_request(*state, "OPTIONS", "/method/GET,PUT", NULL, NULL);
+    assert_true(http_expect_status(r, 204));
+    assert_header(r, "Allow", "GET, PUT, OPTIONS");
+    assert_int_equal(r->body_length, 0);
     http_response_free(r);
     r = http_request(*state, "OPTIONS", "/method/OPTIONS,BREW", NULL, NULL);
     assert_true(http_expect_status(r, 200));
@@ -355,7 +358,7 @@ int main(void)
         cmocka_unit_test(method_list_refuses_other_methods_with_405_and_allow),
         cmocka_unit_test(method_list_accepts_a_listed_method),
         cmocka_unit_test(method_list_is_case_sensitive),
-        cmocka_unit_test(method_list_treats_options_like_any_method),
+        cmocka_unit_test(method_list_answers_options_with_its_allow),
         cmocka_unit_test(method_list_that_is_empty_or_not_tokens_is_400),
         cmocka_unit_test(negotiate_chooses_the_accepted_type),
         cmocka_unit_test(negotiate_refuses_with_406_listing_what_is_on_offer),

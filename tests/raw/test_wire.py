@@ -264,6 +264,20 @@ class OddCodes(WireTest):
         self.check_as_is(999)
 
 
+class AsteriskForm(WireTest):
+    """OPTIONS * asks about the server itself (RFC 9110 §9.3.7, RFC 9112 §3.2.4)."""
+
+    def test_options_asterisk_lists_the_server_s_methods(self):
+        _, r = exchange(self.port, b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        self.assertEqual(r.status, 204, r.raw)
+        self.assertEqual(r.header("Allow"), "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+        self.assertEqual(r.body, b"")
+
+    def test_other_methods_may_not_use_the_asterisk(self):
+        _, r = exchange(self.port, b"GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        self.assertEqual(r.status, 400, r.raw)
+
+
 # --- §0.4: no header injection ---------------------------------------------------------
 
 class HeaderInjection(WireTest):
