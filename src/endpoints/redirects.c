@@ -122,7 +122,15 @@ static const char *target_origin(struct request *request, struct reply *reply,
     const char *scheme = "";
     if (type == TARGET_ABSOLUTE)
         scheme = request->tls ? "https:" : "http:";
-    return request_printf(request, "%s//%s", scheme, host);
+    const char *origin = request_printf(request, "%s//%s", scheme, host);
+    /* The Host header is the client's to choose: under --redirect-allow, a target built from
+     * it is held to the same list as location= and url=, or "Host: evil.test" would make this
+     * server redirect anywhere. */
+    if (origin && !params_location_allowed(request->config, origin)) {
+        params_refuse_location_host(request, reply, "Host");
+        return NULL;
+    }
+    return origin;
 }
 
 /* The reply for a redirect to target: the code's catalogue headers, Location and the body's

@@ -316,6 +316,27 @@ static void redirect_allow_also_limits_status_location(void **state)
     expect_bad_parameter(state, "/status/201?location=//evil.test/x", "location");
 }
 
+/* A target built from the Host header is the client's choice of host: the list holds for it
+ * too, so "Host: evil.test" cannot make this server redirect there. */
+static void redirect_allow_also_limits_targets_built_from_host(void **state)
+{
+    struct http_response *r =
+        http_get_with(state, "/redirect/2?type=absolute", "Host: evil.test");
+    assert_int_equal(r->status, 400);
+    assert_null(http_header(r, "Location"));
+    assert_true(http_body_contains(r, "example.org"));
+    http_response_free(r);
+    r = http_get_with(state, "/redirect/2?type=scheme-relative", "Host: evil.test:8080");
+    assert_int_equal(r->status, 400);
+    http_response_free(r);
+    r = http_get_with(state, "/redirect/2?type=absolute", "Host: example.org");
+    assert_int_equal(r->status, 302);
+    const char *location = http_header(r, "Location");
+    assert_non_null(location);
+    assert_true(strncmp(location, "http://example.org/redirect/1", 29) == 0);
+    http_response_free(r);
+}
+
 /* --- /loop/{n} --------------------------------------------------------------------------------- */
 
 static void loop_1_redirects_to_itself(void **state)
@@ -373,6 +394,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(redirect_allow_admits_listed_hosts_and_relative_targets,
                                         start_allow_example_org_server, server_group_teardown),
         cmocka_unit_test_setup_teardown(redirect_allow_refuses_other_hosts_naming_the_allowed_ones,
+                                        start_allow_example_org_server, server_group_teardown),
+        cmocka_unit_test_setup_teardown(redirect_allow_also_limits_targets_built_from_host,
                                         start_allow_example_org_server, server_group_teardown),
         cmocka_unit_test_setup_teardown(redirect_allow_also_limits_status_location,
                                         start_allow_example_org_server, server_group_teardown),
