@@ -644,6 +644,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         x->request.method = method;
         x->request.method_id = method_from_name(method);
         x->request.path = url;
+        x->request.target = x->target;
         x->request.version = version;
         x->request.no_query = strchr(x->target, '?') == NULL;
         x->reply = (struct reply){ 0 };

@@ -13,7 +13,8 @@
 #include <string.h>
 
 #define DEFAULT_REDIRECT_STATUS 302
-#define KEPT_SIZE 64
+/* The query every hop of a chain or loop carries along (kept_parameters). */
+#define KEPT_SIZE 1024
 
 struct status_choice {
     const unsigned *codes;
@@ -167,18 +168,49 @@ static const char *method_fate(unsigned status, enum language language)
     }
 }
 
-/* The query that travels along a chain or a loop: the status= and type= the client gave,
- * written from their validated values, so every hop answers the same way and no other
- * request byte is repeated into the Location. type NULL: a loop, which has none. */
-static void kept_parameters(struct request *request, unsigned status, const char *type,
-                            char kept[KEPT_SIZE])
+/* The query that travels along a chain or a loop, so that every hop is recorded under the
+ * same ?key= and answers in the same ?format=: status= and type= written from their validated
+ * values, then every other parameter as the client sent it (still percent-encoded). Only
+ * visible ASCII travels: a parameter with any other byte is left out, so no request byte can
+ * break the Location header. type NULL: a loop, which has none. NULL when it would not fit. */
+static const char *kept_parameters(struct request *request, unsigned status, const char *type)
 {
+    char kept[KEPT_SIZE];
     int used = 0;
     kept[0] = '\0';
     if (request_query(request, "status"))
-        used = snprintf(kept, KEPT_SIZE, "?status=%u", status);
-    if (type && request_query(request, "type") && used >= 0 && used < KEPT_SIZE)
-        snprintf(kept + used, KEPT_SIZE - (size_t)used, "%ctype=%s", used ? '&' : '?', type);
+        used = snprintf(kept, sizeof kept, "?status=%u", status);
+    if (type && request_query(request, "type") && used >= 0 && (size_t)used < sizeof kept)
+        used += snprintf(kept + used, sizeof kept - (size_t)used, "%ctype=%s", used ? '&' : '?',
+                         type);
+    const char *query = request->target ? strchr(request->target, '?') : NULL;
+    for (const char *p = query; p && *p && used >= 0 && (size_t)used < sizeof kept;) {
+        p++; /* past '?' or '&' */
+        size_t n = strcspn(p, "&#");
+        size_t name = strcspn(p, "=&#");
+        bool own = (name == 6 && strncmp(p, "status", 6) == 0) ||
+                   (name == 4 && strncmp(p, "type", 4) == 0);
+        bool visible = n > 0;
+        for (size_t i = 0; i < n; i++)
+            visible &= p[i] > 0x20 && p[i] < 0x7f;
+        if (!own && visible)
+            used += snprintf(kept + used, sizeof kept - (size_t)used, "%c%.*s", used ? '&' : '?',
+                             (int)n, p);
+        p += n;
+        if (*p == '#')
+            break;
+    }
+    if (used < 0 || (size_t)used >= sizeof kept)
+        return NULL;
+    return request_printf(request, "%s", kept);
+}
+
+/* The 400 for a query too long to travel along a chain or loop. */
+static void refuse_long_query(struct request *request, struct reply *reply)
+{
+    reply_error(reply, request, 400,
+                "The query is too long to carry along every hop (at most 1024 bytes).",
+                "查询字符串太长，无法在每一跳中保留（最多 1024 字节）。");
 }
 
 void redirects_chain(struct request *request, struct reply *reply)
@@ -197,8 +229,11 @@ void redirects_chain(struct request *request, struct reply *reply)
     const char *origin = "";
     if (type != TARGET_RELATIVE && !(origin = target_origin(request, reply, type)))
         return;
-    char kept[KEPT_SIZE];
-    kept_parameters(request, status, target_type_names[type], kept);
+    const char *kept = kept_parameters(request, status, target_type_names[type]);
+    if (!kept) {
+        refuse_long_query(request, reply);
+        return;
+    }
     const char *target = request_printf(request, "%s/redirect/%llu%s", origin,
                                         (unsigned long long)(n - 1), kept);
     if (!send_redirect(request, reply, status, target))
@@ -265,8 +300,11 @@ void redirects_loop(struct request *request, struct reply *reply)
     unsigned status = redirect_status(request, reply, &chain_statuses);
     if (!status)
         return;
-    char kept[KEPT_SIZE];
-    kept_parameters(request, status, NULL, kept);
+    const char *kept = kept_parameters(request, status, NULL);
+    if (!kept) {
+        refuse_long_query(request, reply);
+        return;
+    }
     const char *target =
         step + 1 < n ? request_printf(request, "/loop/%llu/%llu%s", (unsigned long long)n,
                                       (unsigned long long)(step + 1), kept)

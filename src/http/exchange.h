@@ -88,6 +88,7 @@ struct request {
     const char *method;   /* as sent, e.g. "GET" or "BREW" */
     enum method method_id;
     const char *path;     /* percent-decoded path, without the query */
+    const char *target;   /* the request target as sent: raw, query included */
     const char *tail;     /* the part of path after the route's prefix */
     const char *version;  /* "HTTP/1.1" */
     enum format format;
