@@ -397,6 +397,52 @@ class TestSocketActivation(unittest.TestCase):
 
 # --- environment twins ----------------------------------------------------------------------
 
+# --- the container's health check -------------------------------------------------------------
+
+HEALTHCHECK = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "packaging", "healthcheck")
+
+
+class TestContainerHealthcheck(unittest.TestCase):
+    """packaging/healthcheck (the Dockerfile's HEALTHCHECK) follows the port statusd was given,
+    by --port in its command line or by STATUSD_PORT. Docker is not run here: the script is,
+    pointed at a command line written like /proc/1/cmdline."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = StatusdServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def check(self, argv, env_port=None):
+        with tempfile.NamedTemporaryFile(prefix="statusd-cmdline-") as cmdline:
+            cmdline.write(b"\0".join(a.encode() for a in argv) + b"\0")
+            cmdline.flush()
+            env = dict(os.environ, STATUSD_HEALTH_CMDLINE=cmdline.name)
+            env.pop("STATUSD_PORT", None)
+            if env_port is not None:
+                env["STATUSD_PORT"] = str(env_port)
+            return subprocess.run(["bash", HEALTHCHECK], env=env, timeout=10).returncode
+
+    def free_port(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def test_port_from_the_command_line(self):
+        port = self.server.port
+        self.assertEqual(self.check(["statusd", "--port", str(port)], env_port=8080), 0)
+        self.assertEqual(self.check(["statusd", "--log", "json", "--port=%d" % port]), 0)
+
+    def test_port_from_the_environment(self):
+        self.assertEqual(self.check(["statusd", "--log", "json"], env_port=self.server.port), 0)
+
+    def test_unhealthy_when_nothing_answers(self):
+        self.assertNotEqual(self.check(["statusd", "--port", str(self.free_port())]), 0)
+
+
 class TestEnvironment(unittest.TestCase):
     def test_env_port_0_picks_a_free_port(self):
         env = dict(os.environ, STATUSD_PORT="0")
