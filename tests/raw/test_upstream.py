@@ -356,6 +356,14 @@ class TestSequence(unittest.TestCase):
 # --- /flaky -----------------------------------------------------------------------------------
 
 class TestFlaky(unittest.TestCase):
+    def test_a_keyless_count_says_it_is_shared(self):
+        keyless, _ = get("/flaky/1000000?lang=en")
+        self.assertIn(b"shared with every client", keyless.body)
+        keyed, _ = get("/flaky/1000000?lang=en&key=" + unique_key("own"))
+        self.assertNotIn(b"shared with every client", keyed.body)
+        for path in ("/sequence/200,201?lang=en", "/ratelimit/100/60?lang=en"):
+            self.assertIn(b"shared with every client", get(path)[0].body, path)
+
     def test_flaky_fails_n_times_then_succeeds(self):
         path = "/flaky/3?status=500&then=201&key=" + unique_key("flaky")
         self.assertEqual([status_of(path) for _ in range(5)], [500, 500, 500, 201, 201])
@@ -389,6 +397,11 @@ class TestFlaky(unittest.TestCase):
 # --- /ratelimit -------------------------------------------------------------------------------
 
 class TestRatelimit(unittest.TestCase):
+    def test_the_note_says_reset_is_a_delta(self):
+        response, _ = get("/ratelimit/5/60?lang=en&key=" + unique_key("delta"))
+        self.assertIn(b"a delta", response.body)
+        self.assertLessEqual(int(response.header("X-RateLimit-Reset")), 60)
+
     def test_ratelimit_counts_down_then_429_with_retry_after(self):
         path = "/ratelimit/3/60?key=" + unique_key("quota")
         responses = [get(path)[0] for _ in range(5)]
