@@ -341,7 +341,11 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
                   /* after a protocol switch libmicrohttpd reports 0 */
                   : x->request.method && reply_kind(&x->reply) == REPLY_UPGRADE ? 101
                                                                   : 0,
-        .bytes = strcmp(method, "HEAD") == 0 ? 0 : x->body_length,
+        /* A 408 is written by the stall watch, which counts what it wrote. The method of a
+         * head that never completed is not known: libmicrohttpd tells only the target then. */
+        .bytes = answered_408                 ? x->stall.body_sent
+                 : strcmp(method, "HEAD") == 0 ? 0
+                                               : x->body_length,
         .duration_ms = (double)(now_us() - x->started_us) / 1000.0,
         .outcome = answered_408                                       ? "stalled"
                    : fault                                            ? fault
