@@ -450,6 +450,37 @@ class TestEnvironment(unittest.TestCase):
             self.assertGreater(server.port, 0)
             self.assertEqual(harness.health_ok(server.port), 200)
 
+    def test_an_empty_variable_counts_as_unset(self):
+        env = dict(os.environ, STATUSD_PORT="", STATUSD_LOG="", STATUSD_MAX_DELAY="")
+        with Statusd("--port", "0", env=env) as server:  # not a fatal "'' is not valid"
+            self.assertEqual(harness.health_ok(server.port), 200)
+
+    def test_redirect_allow_list_may_have_spaces_after_commas(self):
+        env = dict(os.environ, STATUSD_REDIRECT_ALLOW="a.example, b.example")
+        with Statusd(env=env) as server:
+            c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            c.request("GET", "/redirect-to?url=https://b.example/x")
+            r = c.getresponse()
+            r.read()
+            self.assertEqual((r.status, r.getheader("Location")), (302, "https://b.example/x"))
+            c.request("GET", "/redirect-to?url=https://c.example/x")
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 400)
+            c.close()
+
+    def test_dash_h_is_help(self):
+        done = subprocess.run([binary_path(), "-h"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Usage: statusd", done.stdout)
+
+    def test_a_bad_duration_says_what_is_accepted(self):
+        done = subprocess.run([binary_path(), "--max-delay", "1e3"], capture_output=True,
+                              text=True, timeout=10)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("decimal number with at most 3 decimals (like 1.5)", done.stderr)
+        self.assertIn("from 0 to 86400", done.stderr)
+
     def test_flag_beats_env_for_log_format(self):
         env = dict(os.environ, STATUSD_LOG="json")
         with Statusd("--log", "text", env=env) as server:
