@@ -308,8 +308,15 @@ static void journal_exchange(struct exchange *x, unsigned status)
     if (x->journaled || !x->request.method)
         return;
     x->journaled = true;
+    const char *fault = fault_names[x->reply.fault];
     for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.answer_observers[i]; i++)
-        server.answer_observers[i](&x->request, x->target, status);
+        server.answer_observers[i](&x->request, x->target, status, fault);
+}
+
+/* The status line a fault sends: bad-chunk writes a 200 head before its broken body. */
+static unsigned fault_status(const struct reply *reply)
+{
+    return reply->fault == FAULT_BAD_CHUNK ? 200 : 0;
 }
 
 /* Logs, records and frees a finished exchange. */
@@ -529,7 +536,7 @@ static enum MHD_Result answer(struct exchange *x)
 {
     x->phase = PHASE_DONE;
     if (reply_kind(&x->reply) == REPLY_FAULT && x->reply.fault != FAULT_TRUNCATE) {
-        journal_exchange(x, 0); /* no status goes out */
+        journal_exchange(x, fault_status(&x->reply));
         struct wire_target target;
         if (target_of(x->connection, &target))
             wire_fault(&target, &x->reply);
@@ -610,6 +617,10 @@ static enum MHD_Result dispatch(struct exchange *x)
     if (x->reply.failed)
         replace_failed_reply(x);
     if (delay_ms) {
+        /* A hang is recorded as it begins: a client that gives up and reads the journal must
+         * find the request it is still waiting for. */
+        if (x->reply.fault == FAULT_HANG)
+            journal_exchange(x, 0);
         x->phase = PHASE_WAITING;
         MHD_suspend_connection(x->connection);
         /* Scheduled after suspending, so the resume can never come first. */

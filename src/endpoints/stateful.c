@@ -361,7 +361,8 @@ static bool add_header(void *cls, const char *name,
     return true;
 }
 
-void stateful_record(const struct request *request, const char *target, unsigned status)
+void stateful_record(const struct request *request, const char *target, unsigned status,
+                     const char *fault)
 {
     const char *method = request->method;
     const char *key = request_query(request, "key");
@@ -380,6 +381,12 @@ void stateful_record(const struct request *request, const char *target, unsigned
                                headers, "status", (int)status);
     if (!record)
         return;
+    /* A broken connection on purpose says which: "fault-hang" while the client still waits,
+     * "fault-bad-chunk" with the 200 its head carried. */
+    if (fault && json_object_set_new(record, "fault", json_string(fault)) != 0) {
+        json_decref(record);
+        return;
+    }
     char *text = json_dumps(record, JSON_COMPACT);
     json_decref(record);
     if (text)

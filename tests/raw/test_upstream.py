@@ -534,6 +534,35 @@ class TestJournal(unittest.TestCase):
             self.assertTrue(before_ms - 1000 <= r["time_ms"] <= after_ms + 1000, r["time_ms"])
         self.assertLessEqual(records[0]["time_ms"], records[1]["time_ms"])
 
+    def test_a_hang_is_in_the_journal_while_it_hangs(self):
+        key = unique_key("hang")
+        with RawConnection(SERVER.port, timeout=5) as c:
+            c.request("GET", "/fault/hang?key=" + key)
+            # The client is still waiting; the journal already holds its request.
+            deadline = time.monotonic() + 3
+            records = journal(key)
+            while not records and time.monotonic() < deadline:
+                time.sleep(0.05)
+                records = journal(key)
+            self.assertEqual(len(records), 1, records)
+            self.assertEqual((records[0]["status"], records[0]["fault"]), (0, "fault-hang"))
+
+    def test_faults_are_journaled_with_what_was_sent(self):
+        key = unique_key("faults")
+        for kind in ("reset", "close", "bad-chunk", "garbage"):
+            with RawConnection(SERVER.port, timeout=5) as c:
+                c.request("GET", "/fault/%s?key=%s" % (kind, key))
+                try:
+                    c.read_until_close(timeout=5)
+                except OSError:
+                    pass  # the reset
+        by_path = {r["path"].split("?")[0]: r for r in journal(key)}
+        self.assertEqual((by_path["/fault/bad-chunk"]["status"],
+                          by_path["/fault/bad-chunk"]["fault"]), (200, "fault-bad-chunk"))
+        for kind in ("reset", "close", "garbage"):
+            record = by_path["/fault/" + kind]
+            self.assertEqual((record["status"], record["fault"]), (0, "fault-" + kind))
+
     def test_journal_itself_is_not_recorded(self):
         key = unique_key("self")
         get("/status/200?key=" + key)
