@@ -384,16 +384,30 @@ void client_input_method(struct request *request, struct reply *reply)
                             "例如 /method/GET,POST");
         return;
     }
-    /* Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET. */
-    if (list_has(&methods, request->method, false)) {
+    /* OPTIONS asks which methods the URL allows, as on every other route but /status/ and
+     * /anything (SPEC §1): the list, plus OPTIONS itself, which is being answered. */
+    if (request->method_id == METHOD_OPTIONS) {
+        reply_explain(reply, request, 204, 0);
+        reply_set_header(reply, "Allow",
+                         list_has(&methods, "OPTIONS", false)
+                             ? allow
+                             : request_printf(request, "%s, OPTIONS", allow));
+        return;
+    }
+    /* Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET. A HEAD is answered as GET
+     * would be (RFC 9110 §9.3.2), notes included, unless the list names HEAD itself. */
+    const char *method = list_has(&methods, request->method, false)
+                             ? request->method
+                             : request_method_as_get(request);
+    if (list_has(&methods, method, false)) {
         reply_explain(reply, request, 200, 0);
         reply->note[LANGUAGE_EN] =
             or_fixed(request_printf(request, "%s is one of the methods this URL allows (%s).",
-                                    request->method, allow),
+                                    method, allow),
                      "The request's method is one this URL allows.");
         reply->note[LANGUAGE_ZH] =
             or_fixed(request_printf(request, "%s 是此 URL 允许的方法之一（%s）。",
-                                    request->method, allow),
+                                    method, allow),
                      "请求的方法是此 URL 允许的方法之一。");
         return;
     }
@@ -401,11 +415,11 @@ void client_input_method(struct request *request, struct reply *reply)
     reply_set_header(reply, "Allow", allow);
     reply->note[LANGUAGE_EN] =
         or_fixed(request_printf(request, "This URL allows only %s; the request used %s.", allow,
-                                request->method),
+                                method),
                  "This URL does not allow the request's method; Allow lists those it does.");
     reply->note[LANGUAGE_ZH] =
         or_fixed(request_printf(request, "此 URL 只允许 %s；请求使用的是 %s。", allow,
-                                request->method),
+                                method),
                  "此 URL 不允许请求所用的方法；Allow 列出了允许的方法。");
 }
 

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Every method some route of statusd answers: OPTIONS * and CORS preflights list them. */
+#define SERVER_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
 /* The table in use: route_table.c's, set once by routes_use() before serving. */
 static const struct route *table;
 static size_t table_size;
@@ -47,15 +50,33 @@ const char *route_allow(const struct route *route, char *buffer, size_t size)
 static void answer_preflight(struct request *request, struct reply *reply)
 {
     reply_explain(reply, request, 204, 0);
-    reply_set_header(reply, "Access-Control-Allow-Methods",
-                     "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    reply_set_header(reply, "Access-Control-Allow-Methods", SERVER_METHODS);
     const char *asked = request_header(request, "Access-Control-Request-Headers");
     reply_set_header(reply, "Access-Control-Allow-Headers", asked && *asked ? asked : "*");
     reply_set_header(reply, "Access-Control-Max-Age", "600");
 }
 
+/* The asterisk-form target "*" (RFC 9112 §3.2.4) asks about the server, not a resource: only
+ * OPTIONS may use it (RFC 9110 §9.3.7), and is told every method statusd knows. */
+static void answer_asterisk(struct request *request, struct reply *reply)
+{
+    if (request->method_id != METHOD_OPTIONS) {
+        reply_error(reply, request, 400,
+                    "The target '*' is only for OPTIONS, which asks what the server as a whole "
+                    "supports (RFC 9112 §3.2.4).",
+                    "目标 '*' 只能用于 OPTIONS，用来询问整个服务器支持什么（RFC 9112 §3.2.4）。");
+        return;
+    }
+    reply_explain(reply, request, 204, 0);
+    reply_set_header(reply, "Allow", SERVER_METHODS);
+}
+
 void route_dispatch(struct request *request, struct reply *reply)
 {
+    if (strcmp(request->path, "*") == 0) {
+        answer_asterisk(request, reply);
+        return;
+    }
     const char *tail;
     const struct route *route = route_find(request->path, &tail);
     if (request->method_id == METHOD_OPTIONS &&
@@ -82,9 +103,9 @@ void route_dispatch(struct request *request, struct reply *reply)
         char allow[96];
         reply_error(reply, request, 405,
                     request_printf(request, "%s does not answer %s.", route->pattern,
-                                   request->method),
+                                   request_method_as_get(request)),
                     request_printf(request, "%s 不接受 %s 方法。", route->pattern,
-                                   request->method));
+                                   request_method_as_get(request)));
         reply_set_header(reply, "Allow", request_printf(request, "%s",
                                                         route_allow(route, allow, sizeof allow)));
         return;

@@ -247,14 +247,17 @@ static void method_list_is_case_sensitive(void **state)
     http_response_free(r);
 }
 
-static void method_list_treats_options_like_any_method(void **state)
+/* SPEC §1: OPTIONS is an ordinary method only on /status/ and /anything; on /method/ it asks
+ * which methods the URL allows, as everywhere else. */
+static void method_list_answers_options_with_its_allow(void **state)
 {
     struct http_response *r = http_request(*state, "OPTIONS", "/method/GET", NULL, NULL);
-    assert_true(http_expect_status(r, 405));
-    assert_header(r, "Allow", "GET");
+    assert_true(http_expect_status(r, 204));
+    assert_header(r, "Allow", "GET, OPTIONS");
     http_response_free(r);
     r = http_request(*state, "OPTIONS", "/method/OPTIONS,BREW", NULL, NULL);
-    assert_true(http_expect_status(r, 200));
+    assert_true(http_expect_status(r, 204));
+    assert_header(r, "Allow", "OPTIONS, BREW");
     http_response_free(r);
     r = http_request(*state, "BREW", "/method/OPTIONS,BREW", NULL, NULL);
     assert_true(http_expect_status(r, 200));
@@ -355,7 +358,7 @@ int main(void)
         cmocka_unit_test(method_list_refuses_other_methods_with_405_and_allow),
         cmocka_unit_test(method_list_accepts_a_listed_method),
         cmocka_unit_test(method_list_is_case_sensitive),
-        cmocka_unit_test(method_list_treats_options_like_any_method),
+        cmocka_unit_test(method_list_answers_options_with_its_allow),
         cmocka_unit_test(method_list_that_is_empty_or_not_tokens_is_400),
         cmocka_unit_test(negotiate_chooses_the_accepted_type),
         cmocka_unit_test(negotiate_refuses_with_406_listing_what_is_on_offer),

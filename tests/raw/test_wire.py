@@ -296,11 +296,11 @@ class HeaderInjection(WireTest):
 # --- request smuggling --------------------------------------------------------------------
 
 class Smuggling(WireTest):
-    def check_400_and_closed(self, data):
+    def check_400_and_closed(self, data, status=400):
         c = self.connect()
         c.send(data)
-        r = c.read_response()
-        self.assertEqual(r.status, 400, r)
+        r = c.read_response()  # at once: well within the socket timeout, not --timeout
+        self.assertEqual(r.status, status, r)
         # The body's end is ambiguous, so the connection must not be reused (RFC 9112 §6.3).
         self.assertIn("close", r.connection_tokens())
         self.assertTrue(c.closed_by_server(3))
@@ -315,6 +315,103 @@ class Smuggling(WireTest):
         self.check_400_and_closed(
             b"POST /status/200 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n")
+
+
+    # RFC 9112 §6.3: a Transfer-Encoding whose final coding is not chunked leaves the body's
+    # end unknown (400, close); §6.1: an unknown coding before a final chunked is 501. Both
+    # used to wait for a body until --timeout (30 s).
+    def test_transfer_encoding_gzip_alone_is_400_at_once(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\nabc")
+
+    def test_transfer_encoding_chunked_then_gzip_is_400_at_once(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, gzip\r\n"
+            b"\r\n0\r\n\r\n")
+
+    def test_transfer_encoding_chunked_twice_is_400(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+
+    def test_transfer_encoding_gzip_then_chunked_is_501_at_once(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n"
+            b"\r\n0\r\n\r\n", status=501)
+
+    def test_transfer_encoding_in_http10_is_400(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.0\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            b"\r\n0\r\n\r\n")
+
+    def test_transfer_encoding_chunked_alone_is_served(self):
+        _, r = exchange(self.port, b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   b"Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(json.loads(r.body)["body"], "abc")
+
+
+# --- Host and the request target (RFC 9112 §3.2) ---------------------------------------------
+
+class HostAndTarget(WireTest):
+    def check_400_naming(self, data, words, closes=True):
+        c = self.connect()
+        c.send(data)
+        r = c.read_response()
+        self.assertEqual(r.status, 400, r)
+        self.assertIn(words, r.body.decode("utf-8"))
+        if closes:  # refused with the head: the connection is not reused
+            self.assertTrue(c.closed_by_server(3))
+
+    def test_http11_without_host_is_400(self):
+        self.check_400_naming(b"GET /headers HTTP/1.1\r\n\r\n", "must carry a Host header")
+
+    def test_two_host_lines_are_400(self):
+        self.check_400_naming(b"GET /headers HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
+                              "more than one Host header")
+
+    def test_host_that_is_not_host_port_is_400(self):
+        self.check_400_naming(b"GET /headers HTTP/1.1\r\nHost: a b/c\r\n\r\n",
+                              "is not host[:port]")
+
+    def test_http10_without_host_is_served(self):
+        _, r = exchange(self.port, b"GET /status/200 HTTP/1.0\r\n\r\n")
+        self.assertEqual(r.status, 200, r)
+
+    def test_host_with_port_and_ipv6_literal_are_served(self):
+        for host in (b"127.0.0.1:8080", b"[::1]:80", b"example.com"):
+            with self.subTest(host=host):
+                _, r = exchange(self.port, b"GET /status/200 HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+                self.assertEqual(r.status, 200, r)
+
+    def test_absolute_form_target_is_routed_on_its_path(self):
+        target = "http://127.0.0.1:%d/status/201?format=json" % self.port
+        _, r = exchange(self.port, get(target))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(json.loads(r.body)["status"], 201)
+
+    def test_absolute_form_authority_wins_over_host(self):
+        _, r = exchange(self.port, get("HTTP://target.example:81/headers"))  # scheme: any case
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(json.loads(r.body)["headers"]["Host"], "target.example:81")
+        _, r = exchange(self.port, get("http://target.example:81/redirect/1?type=absolute"))
+        self.assertEqual(r.status, 302, r)
+        self.assertTrue(r.header("Location").startswith("http://target.example:81/redirect/0"), r)
+
+    def test_absolute_form_without_path_is_the_index(self):
+        _, r = exchange(self.port, get("http://127.0.0.1"))
+        self.assertEqual(r.status, 200, r)
+
+    def test_absolute_form_with_bad_authority_is_400(self):
+        self.check_400_naming(get("http://a%20b/status/200"), "absolute form")
+
+    def test_options_asterisk_lists_the_server_methods(self):
+        _, r = exchange(self.port, b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", method="OPTIONS")
+        self.assertIn(r.status, (200, 204), r)
+        self.assertEqual(r.header("Allow"), "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+
+    def test_asterisk_with_another_method_is_400(self):
+        self.check_400_naming(get("*"), "only for OPTIONS", closes=False)
 
 
 # --- limits (SPEC §1: --max-header-bytes, default 16384) -----------------------------------
