@@ -414,6 +414,47 @@ class HostAndTarget(WireTest):
         self.check_400_naming(get("*"), "only for OPTIONS", closes=False)
 
 
+# --- representations: what Accept chooses, and saying so (RFC 9110 §12) ---------------------
+
+class Representations(WireTest):
+    def test_406_names_the_representations_in_every_format(self):
+        for fmt in ("text", "html", "json"):
+            with self.subTest(format=fmt):
+                _, r = exchange(self.port, get("/status/406?format=%s&lang=en" % fmt))
+                self.assertEqual(r.status, 406, r)
+                body = r.body.decode("utf-8")
+                for media_type in ("text/plain", "text/html", "application/json"):
+                    self.assertIn(media_type, body)
+
+    def test_negotiate_sends_the_type_it_chose(self):
+        offer = "/negotiate/text/csv,image/png,application/json,application/pdf"
+        cases = {"text/csv": "text/csv; charset=utf-8", "image/png": "image/png",
+                 "application/json": "application/json", "application/pdf": "application/pdf"}
+        for accept, content_type in cases.items():
+            with self.subTest(accept=accept):
+                _, r = exchange(self.port, get(offer, extra=b"Accept: " + accept.encode() + CRLF))
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.header("Content-Type"), content_type)
+                self.assertIn("Accept", r.header("Vary", ""))
+                if accept == "text/csv":
+                    self.assertEqual(r.body, b"status,reason,chosen,q\r\n200,OK,text/csv,1\r\n")
+                elif accept == "image/png":
+                    self.assertTrue(r.body.startswith(b"\x89PNG\r\n\x1a\n"), r.body[:8])
+                elif accept == "application/json":
+                    self.assertEqual(json.loads(r.body)["status"], 200)
+                else:
+                    self.assertEqual(r.body, b"")  # no PDF to send: nothing claims to be one
+
+    def test_echo_endpoints_vary_on_accept(self):
+        for path in ("/anything", "/headers", "/ip", "/user-agent", "/redirect/0"):
+            for accept in (b"application/json", b"text/html"):
+                with self.subTest(path=path, accept=accept):
+                    _, r = exchange(self.port, get(path, extra=b"Accept: " + accept + CRLF))
+                    self.assertEqual(r.status, 200, r)
+                    vary = [v.strip().lower() for v in r.header("Vary", "").split(",")]
+                    self.assertIn("accept", vary)
+
+
 # --- limits (SPEC §1: --max-header-bytes, default 16384) -----------------------------------
 
 class Limits(WireTest):
