@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "numbers.h"
+#include "params.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -19,10 +20,20 @@ enum head_flaw {
     HEAD_CUT_AT_NUL,   /* a NUL in a value, which libmicrohttpd silently cuts there */
 };
 
+/* What the Transfer-Encoding lines say, read as one list (RFC 9112 §6.1). */
+struct transfer_codings {
+    bool present;
+    bool last_is_chunked;   /* the final coding is chunked: the body's end can be found */
+    bool chunked_not_last;  /* chunked, then another coding: framing no one can read */
+    bool other;             /* a coding other than chunked (gzip, identity, ...) */
+};
+
 struct head_size {
     size_t bytes;
     unsigned content_lengths;
-    bool transfer_encoding;
+    struct transfer_codings transfer;
+    unsigned hosts;
+    const char *host; /* the first Host line's value */
     enum head_flaw flaw;
     const char *flawed_name; /* the header the flaw is in, for the 400's text */
     /* libmicrohttpd 0.9.75 parses the head in place: version, then each name, value and line
@@ -72,6 +83,26 @@ static enum head_flaw check_header(struct head_size *size, const char *name, con
     return size->head_end ? check_layout(size, name, value) : HEAD_SOUND;
 }
 
+/* Adds one Transfer-Encoding line's codings, in order, to what earlier lines said. */
+static void read_transfer_codings(struct transfer_codings *t, const char *value)
+{
+    t->present = true;
+    for (const char *p = value ? value : ""; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ",");
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n == 0)
+            break;
+        if (t->last_is_chunked)
+            t->chunked_not_last = true; /* another coding after chunked */
+        t->last_is_chunked = n == 7 && strncasecmp(p, "chunked", 7) == 0;
+        if (!t->last_is_chunked)
+            t->other = true;
+        p += n;
+    }
+}
+
 static bool measure_header(void *cls, const char *name,
                                       const char *value)
 {
@@ -80,7 +111,9 @@ static bool measure_header(void *cls, const char *name,
     if (strcasecmp(name, "Content-Length") == 0)
         size->content_lengths++;
     if (strcasecmp(name, "Transfer-Encoding") == 0)
-        size->transfer_encoding = true;
+        read_transfer_codings(&size->transfer, value);
+    if (strcasecmp(name, "Host") == 0 && size->hosts++ == 0)
+        size->host = value ? value : "";
     if (size->flaw == HEAD_SOUND) {
         size->flaw = check_header(size, name, value);
         /* A NUL is found at the line after it: then the flaw is in the header before. */
@@ -131,6 +164,95 @@ static void refuse_flawed_head(struct request *r, struct reply *reply, enum head
     }
 }
 
+const char *head_target_path(struct request *r, const char *url)
+{
+    size_t scheme = strncasecmp(url, "http://", 7) == 0    ? 7
+                    : strncasecmp(url, "https://", 8) == 0 ? 8
+                                                            : 0;
+    if (!scheme)
+        return url;
+    const char *authority = url + scheme;
+    const char *path = strchr(authority, '/');
+    size_t length = path ? (size_t)(path - authority) : strlen(authority);
+    /* An authority too long for the arena stays NULL; head_check then refuses the target. */
+    r->authority = request_printf(r, "%.*s", (int)(length > 512 ? 512 : length), authority);
+    r->authority_refused = !r->authority || length > 512;
+    return path ? path : "/";
+}
+
+/* Host as RFC 9112 §3.2 asks: exactly one line in HTTP/1.1 (at most one in 1.0), holding
+ * host[:port]; an absolute-form target's authority must be one too. False with reply filled. */
+static bool check_host(struct request *r, const struct head_size *size, struct reply *reply)
+{
+    if (size->hosts == 0 && !request_is_http10(r)) {
+        reply_error(reply, r, 400,
+                    "An HTTP/1.1 request must carry a Host header (RFC 9112 §3.2); this one has "
+                    "none.",
+                    "HTTP/1.1 请求必须带有 Host 请求头（RFC 9112 §3.2），而此请求没有。");
+        return false;
+    }
+    if (size->hosts > 1) {
+        reply_error(reply, r, 400,
+                    "The request has more than one Host header (RFC 9112 §3.2): a proxy and this "
+                    "server could each pick a different one.",
+                    "请求带有多个 Host 请求头（RFC 9112 §3.2）：代理和本服务器可能各取一个。");
+        return false;
+    }
+    if (size->hosts == 1 && !params_valid_host(size->host)) {
+        reply_error(reply, r, 400,
+                    request_printf(r, "The Host header '%.64s' is not host[:port] (RFC 9112 §3.2): "
+                                      "letters, digits, '-', '.', '_', or an IPv6 address in "
+                                      "brackets, then an optional port.", size->host),
+                    request_printf(r, "Host 请求头 '%.64s' 不是 host[:port] 形式（RFC 9112 §3.2）："
+                                      "应为字母、数字、'-'、'.'、'_'，或方括号中的 IPv6 地址，"
+                                      "可带端口。", size->host));
+        return false;
+    }
+    if (r->authority_refused || (r->authority && !params_valid_host(r->authority))) {
+        reply_error(reply, r, 400,
+                    "The request target is in absolute form, but its authority is not "
+                    "host[:port] (RFC 9112 §3.2.2).",
+                    "请求目标是绝对形式，但其中的主机部分不是 host[:port] 形式（RFC 9112 §3.2.2）。");
+        return false;
+    }
+    return true;
+}
+
+/* Transfer-Encoding as RFC 9112 §6.1 and §6.3 ask; the body of a request refused here cannot
+ * be framed, so the connection is closed after the answer. Without this, libmicrohttpd 0.9.75
+ * would read a body it cannot frame until the client gave up or --timeout struck. */
+static bool check_transfer_codings(struct request *r, const struct transfer_codings *t,
+                                   struct reply *reply)
+{
+    if (!t->present)
+        return true;
+    if (request_is_http10(r)) {
+        reply_error(reply, r, 400,
+                    "An HTTP/1.0 request carries Transfer-Encoding, which HTTP/1.0 does not know: "
+                    "its framing cannot be trusted (RFC 9112 §6.1).",
+                    "HTTP/1.0 请求带有 Transfer-Encoding，而 HTTP/1.0 没有这个头：其分帧不可信"
+                    "（RFC 9112 §6.1）。");
+        return false;
+    }
+    if (!t->last_is_chunked || t->chunked_not_last) {
+        reply_error(reply, r, 400,
+                    "Transfer-Encoding does not end with chunked (exactly once, last), so where "
+                    "the body ends cannot be known (RFC 9112 §6.3).",
+                    "Transfer-Encoding 不是以 chunked 结尾（恰好一次，且在最后），因此无法确定消息体"
+                    "在哪里结束（RFC 9112 §6.3）。");
+        return false;
+    }
+    if (t->other) {
+        reply_error(reply, r, 501,
+                    "The body is chunked, but also has a transfer coding this server does not "
+                    "implement (only chunked is, RFC 9112 §6.1).",
+                    "消息体是分块的，但还用了本服务器没有实现的传输编码（只支持 chunked，"
+                    "RFC 9112 §6.1）。");
+        return false;
+    }
+    return true;
+}
+
 bool head_check(struct request *r, const char *target, const struct config *config,
                 struct reply *reply)
 {
@@ -146,7 +268,9 @@ bool head_check(struct request *r, const char *target, const struct config *conf
     }
     struct head_size size = { .bytes = line, .head_end = head_end(r) };
     size.previous_end = size.head_end ? r->version + strlen(r->version) : NULL;
-    request_each(r, REQUEST_HEADER, measure_header, &size);
+    /* The transport's own walk, not request_each: the lines as received, with the Host an
+     * absolute-form target replaces. */
+    r->transport->each(r, REQUEST_HEADER, measure_header, &size);
     if (size.bytes + 2 > config->max_header_bytes) {
         reply_error(reply, r, 431,
                     request_printf(r, "The request head is %zu bytes; this server accepts at most %zu "
@@ -164,7 +288,7 @@ bool head_check(struct request *r, const char *target, const struct config *conf
         refuse_flawed_head(r, reply, size.flaw, size.flawed_name);
         return false;
     }
-    if (size.content_lengths > 1 || (size.content_lengths && size.transfer_encoding)) {
+    if (size.content_lengths > 1 || (size.content_lengths && size.transfer.present)) {
         reply_error(reply, r, 400,
                     "The request has more than one way to find where its body ends (several "
                     "Content-Length headers, or Content-Length with Transfer-Encoding): a proxy "
@@ -173,6 +297,8 @@ bool head_check(struct request *r, const char *target, const struct config *conf
                     "Transfer-Encoding）：代理和本服务器可能理解不一致，这正是请求走私的手法。");
         return false;
     }
+    if (!check_host(r, &size, reply) || !check_transfer_codings(r, &size.transfer, reply))
+        return false;
     const char *length = request_header(r, "Content-Length");
     uint64_t declared;
     if (length && parse_uint(length, UINT64_MAX, &declared) && declared > config->max_body) {

@@ -658,13 +658,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         x->request.config = server.config;
         x->request.method = method;
         x->request.method_id = method_from_name(method);
-        x->request.path = url;
         x->request.target = x->target;
         x->request.version = version;
+        x->request.path = head_target_path(&x->request, url);
         x->request.no_query = strchr(x->target, '?') == NULL;
         x->reply = (struct reply){ 0 };
         x->phase = PHASE_BODY;
-        x->route = route_find(url, &x->request.tail);
+        x->route = route_find(x->request.path, &x->request.tail);
         /* Negotiated now so that a refusal below is rendered as the client asked; bad
          * ?format= or ?lang= values are reported once the request is complete. */
         x->request.format = negotiate_format(request_header(&x->request, MHD_HTTP_HEADER_ACCEPT));

@@ -384,36 +384,42 @@ void client_input_method(struct request *request, struct reply *reply)
                             "例如 /method/GET,POST");
         return;
     }
-    /* Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET. */
-    if (list_has(&methods, request->method, false)) {
+    /* OPTIONS asks which methods the URL allows, as on every other route but /status/ and
+     * /anything (SPEC §1): the list, plus OPTIONS itself, which is being answered. */
+    if (request->method_id == METHOD_OPTIONS) {
+        reply_explain(reply, request, 204, 0);
+        reply_set_header(reply, "Allow",
+                         list_has(&methods, "OPTIONS", false)
+                             ? allow
+                             : request_printf(request, "%s, OPTIONS", allow));
+        return;
+    }
+    /* Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET. A HEAD is answered as GET
+     * would be (RFC 9110 §9.3.2), notes included, unless the list names HEAD itself. */
+    const char *method = list_has(&methods, request->method, false)
+                             ? request->method
+                             : request_method_as_get(request);
+    if (list_has(&methods, method, false)) {
         reply_explain(reply, request, 200, 0);
         reply->note[LANGUAGE_EN] =
             or_fixed(request_printf(request, "%s is one of the methods this URL allows (%s).",
-                                    request->method, allow),
+                                    method, allow),
                      "The request's method is one this URL allows.");
         reply->note[LANGUAGE_ZH] =
             or_fixed(request_printf(request, "%s 是此 URL 允许的方法之一（%s）。",
-                                    request->method, allow),
+                                    method, allow),
                      "请求的方法是此 URL 允许的方法之一。");
-        return;
-    }
-    if (request->method_id == METHOD_OPTIONS) {
-        /* As on every URL but /status/ and /anything (SPEC §1): OPTIONS asks what the URL
-         * allows, so it is answered, not refused, unless the list names it as an ordinary
-         * method (then the 200 above). */
-        reply_explain(reply, request, 204, 0);
-        reply_set_header(reply, "Allow", request_printf(request, "%s, OPTIONS", allow));
         return;
     }
     reply_explain(reply, request, 405, 0);
     reply_set_header(reply, "Allow", allow);
     reply->note[LANGUAGE_EN] =
         or_fixed(request_printf(request, "This URL allows only %s; the request used %s.", allow,
-                                request->method),
+                                method),
                  "This URL does not allow the request's method; Allow lists those it does.");
     reply->note[LANGUAGE_ZH] =
         or_fixed(request_printf(request, "此 URL 只允许 %s；请求使用的是 %s。", allow,
-                                request->method),
+                                method),
                  "此 URL 不允许请求所用的方法；Allow 列出了允许的方法。");
 }
 
@@ -436,6 +442,64 @@ static int negotiate_choose(const char *accept, const struct item_list *offered,
         }
     }
     return chosen;
+}
+
+/* A 1x1 transparent PNG: what /negotiate sends when it chooses image/png. */
+static const char one_pixel_png[] =
+    "\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01"
+    "\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x0b\x49\x44\x41\x54"
+    "\x78\xda\x63\x60\x00\x02\x00\x00\x05\x00\x01\xe9\xfa\xdc\xd8\x00\x00\x00\x00\x49"
+    "\x45\x4e\x44\xae\x42\x60\x82";
+
+/* Makes the response what it says it chose (its Content-Type is the chosen type): the
+ * explanation as text, HTML or JSON for those three, and for any other text/ type as text;
+ * for text/csv one CSV record of the outcome; for image/png a 1x1 transparent PNG. A type
+ * statusd has no content for (application/pdf, image/gif, ...) gets an empty body of that
+ * type rather than bytes that would claim to be one. */
+static void send_as_chosen(struct request *request, struct reply *reply, struct span type,
+                           double q)
+{
+    static const struct {
+        const char *type;
+        enum format format;
+    } explained[] = { { "text/plain", FORMAT_TEXT }, { "text/html", FORMAT_HTML },
+                      { "application/json", FORMAT_JSON } };
+    for (size_t i = 0; i < sizeof explained / sizeof explained[0]; i++)
+        if (span_equals(type, explained[i].type, true)) {
+            request->format = explained[i].format; /* response.c adds Vary: Accept, ... */
+            return;
+        }
+    const char *content_type = NULL;
+    bool explanation = false;
+    if (span_equals(type, "text/csv", true)) {
+        content_type = "text/csv; charset=utf-8";
+        /* RFC 4180: a header line, CRLF line ends. */
+        reply->body = request_printf(request, "status,reason,chosen,q\r\n200,OK,%.*s,%g\r\n",
+                                     (int)type.length, type.start, q);
+        reply->body_length = reply->body ? strlen(reply->body) : 0;
+    } else if (span_equals(type, "image/png", true)) {
+        content_type = "image/png";
+        reply->body = one_pixel_png;
+        reply->body_length = sizeof one_pixel_png - 1;
+    } else if (type.length > 5 && strncasecmp(type.start, "text/", 5) == 0) {
+        explanation = true; /* text is text: the explanation, labelled as chosen */
+        request->format = FORMAT_TEXT;
+        content_type = request_printf(request, "%.*s; charset=utf-8", (int)type.length,
+                                      type.start);
+    } else {
+        content_type = request_printf(request, "%.*s", (int)type.length, type.start);
+        reply->body = "";
+        reply->body_length = 0;
+    }
+    if (!content_type || (!explanation && !reply->body)) {
+        reply->failed = true; /* the arena is full: a 500 rather than a mislabelled body */
+        return;
+    }
+    /* An explanation gets response.c's Vary (Accept, Accept-Language); these bodies depend
+     * on Accept alone. */
+    if (!explanation)
+        reply_set_header(reply, "Vary", "Accept");
+    reply->content_type = content_type;
 }
 
 void client_input_negotiate(struct request *request, struct reply *reply)
@@ -466,6 +530,7 @@ void client_input_negotiate(struct request *request, struct reply *reply)
     }
     struct span type = offered.items[chosen];
     reply_explain(reply, request, 200, 0);
+    send_as_chosen(request, reply, type, q);
     reply->note[LANGUAGE_EN] = or_fixed(
         request_printf(request, "Chosen: %.*s (q=%g), of those on offer: %s.", (int)type.length,
                        type.start, q, list),

@@ -424,6 +424,8 @@ static void send_echo(struct request *request, struct reply *reply, json_t *echo
         return;
     }
     reply->status = 200;
+    /* HTML or JSON by Accept: a cache must keep one per Accept (RFC 9110 §12.5.5). */
+    reply_set_header(reply, "Vary", "Accept");
     reply->owned_body = body;
     reply->body = body;
     reply->body_length = length;

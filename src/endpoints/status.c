@@ -268,6 +268,18 @@ static void set_link(struct reply *reply)
         reply->link = "/basic-auth/user/passwd";
 }
 
+/* A 406 should name the representations the resource does have (RFC 9110 §15.5.7): every
+ * explanation statusd sends comes in these three, chosen by Accept or ?format=. */
+static void name_representations(struct reply *reply)
+{
+    if (reply->note[LANGUAGE_EN])
+        return;
+    reply->note[LANGUAGE_EN] = "Available representations: text/plain, text/html, "
+                               "application/json (choose with Accept or ?format=text|html|json).";
+    reply->note[LANGUAGE_ZH] = "可用的表示：text/plain、text/html、application/json"
+                               "（用 Accept 或 ?format=text|html|json 选择）。";
+}
+
 /* The reply for one picked code, with this request's parameters applied. */
 static void build_reply(struct request *request, struct reply *reply,
                         const struct code_choice *choice)
@@ -282,6 +294,8 @@ static void build_reply(struct request *request, struct reply *reply,
             return;
     } else {
         reply_explain(reply, request, code, choice->sub);
+        if (code == 406)
+            name_representations(reply);
     }
     if (reply->status == 400 && code != 400)
         return; /* a refused parameter or Upgrade: the 400 stands as it is */

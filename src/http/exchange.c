@@ -33,6 +33,8 @@ enum method method_from_name(const char *name)
 
 const char *request_header(const struct request *request, const char *name)
 {
+    if (request->authority && strcasecmp(name, "Host") == 0)
+        return request->authority;
     size_t length;
     return request->transport->lookup(request, REQUEST_HEADER, name, &length);
 }
@@ -50,11 +52,29 @@ const char *request_query(const struct request *request, const char *name)
     return request_query_n(request, name, &length);
 }
 
+/* A visitor that sees the target's authority in place of the Host header's value. */
+struct authority_visit {
+    request_visitor visit;
+    void *context;
+    const char *authority;
+};
+
+static bool visit_with_authority(void *context, const char *name, const char *value)
+{
+    const struct authority_visit *v = context;
+    return v->visit(v->context, name, strcasecmp(name, "Host") == 0 ? v->authority : value);
+}
+
 void request_each(const struct request *request, enum request_field field,
                   request_visitor visit, void *context)
 {
     if (field == REQUEST_QUERY && request->no_query)
         return;
+    if (field == REQUEST_HEADER && request->authority) {
+        struct authority_visit v = { visit, context, request->authority };
+        request->transport->each(request, field, visit_with_authority, &v);
+        return;
+    }
     request->transport->each(request, field, visit, context);
 }
 
@@ -80,6 +100,11 @@ const char *request_printf(struct request *request, const char *format, ...)
 bool request_is_http10(const struct request *request)
 {
     return strcmp(request->version, "HTTP/1.0") == 0;
+}
+
+const char *request_method_as_get(const struct request *request)
+{
+    return request->method_id == METHOD_HEAD ? "GET" : request->method;
 }
 
 static bool header_value_is_safe(const char *value)
@@ -161,12 +186,16 @@ void reply_remove_header(struct reply *reply, const char *name)
         }
 }
 
-/* Every method statusd knows but the request's: the Allow of a 405 (SPEC §2). */
+/* Every method statusd knows but the request's: the Allow of a 405 (SPEC §2). GET and HEAD
+ * go together, so that a HEAD is answered with GET's headers and Content-Length
+ * (RFC 9110 §9.3.2), and an Allow never offers HEAD where GET is refused. */
 static const char *allow_all_but(struct request *request)
 {
+    bool reading = request->method_id == METHOD_GET || request->method_id == METHOD_HEAD;
     char list[128] = "";
     for (int m = 0; m < METHOD_OTHER; m++) {
-        if ((enum method)m == request->method_id)
+        if ((enum method)m == request->method_id ||
+            (reading && (m == METHOD_GET || m == METHOD_HEAD)))
             continue;
         if (list[0])
             strcat(list, ", ");

@@ -91,6 +91,11 @@ struct request {
     const char *target;   /* the request target as sent: raw, query included */
     const char *tail;     /* the part of path after the route's prefix */
     const char *version;  /* "HTTP/1.1" */
+    /* host[:port] from an absolute-form target ("GET http://host:port/path"), NULL for the
+     * usual origin form. RFC 9112 §3.2.2 has the server use it instead of the Host header, so
+     * request_header and request_each show it as Host. */
+    const char *authority;
+    bool authority_refused; /* an authority too long to keep: head_check refuses it */
     enum format format;
     enum languages languages;
     uint64_t body_bytes;  /* request body bytes read so far */
@@ -108,7 +113,8 @@ struct request {
     char arena[REQUEST_ARENA_SIZE]; /* last: the daemon clears the fields before it only */
 };
 
-/* A request header or query parameter, or NULL. */
+/* A request header or query parameter, or NULL. Host is the target's authority when the
+ * request had an absolute-form target. */
 const char *request_header(const struct request *request, const char *name);
 const char *request_query(const struct request *request, const char *name);
 /* The same with the value's length (a query value may hold a NUL byte). */
@@ -122,6 +128,9 @@ size_t request_head_size(const struct request *request);
 const char *request_printf(struct request *request, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 bool request_is_http10(const struct request *request);
+/* The method a body or note names: GET for a HEAD request, whose answer must be GET's without
+ * the body (RFC 9110 §9.3.2), the request's own method otherwise. */
+const char *request_method_as_get(const struct request *request);
 /* The client's address as text ("127.0.0.1", "::1"; an IPv4 client of a dual-stack socket
  * shows as plain IPv4), or "-" when unknown. */
 const char *request_client_address(const struct request *request, char *out, size_t size);

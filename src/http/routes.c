@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Every method some route of statusd answers: OPTIONS * and CORS preflights list them. */
+#define SERVER_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
 /* The table in use: route_table.c's, set once by routes_use() before serving. */
 static const struct route *table;
 static size_t table_size;
@@ -43,10 +46,6 @@ const char *route_allow(const struct route *route, char *buffer, size_t size)
     return buffer;
 }
 
-/* The methods this server answers somewhere: a preflight's answer and OPTIONS * (RFC 9110
- * §9.3.7). */
-#define SERVER_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
-
 /* A CORS preflight (SPEC §1): any URL, so a browser script may call any endpoint. */
 static void answer_preflight(struct request *request, struct reply *reply)
 {
@@ -57,19 +56,25 @@ static void answer_preflight(struct request *request, struct reply *reply)
     reply_set_header(reply, "Access-Control-Max-Age", "600");
 }
 
+/* The asterisk-form target "*" (RFC 9112 §3.2.4) asks about the server, not a resource: only
+ * OPTIONS may use it (RFC 9110 §9.3.7), and is told every method statusd knows. */
+static void answer_asterisk(struct request *request, struct reply *reply)
+{
+    if (request->method_id != METHOD_OPTIONS) {
+        reply_error(reply, request, 400,
+                    "The target '*' is only for OPTIONS, which asks what the server as a whole "
+                    "supports (RFC 9112 §3.2.4).",
+                    "目标 '*' 只能用于 OPTIONS，用来询问整个服务器支持什么（RFC 9112 §3.2.4）。");
+        return;
+    }
+    reply_explain(reply, request, 204, 0);
+    reply_set_header(reply, "Allow", SERVER_METHODS);
+}
+
 void route_dispatch(struct request *request, struct reply *reply)
 {
-    /* The asterisk-form names the server itself, and only OPTIONS may use it (RFC 9112
-     * §3.2.4). */
     if (strcmp(request->path, "*") == 0) {
-        if (request->method_id == METHOD_OPTIONS) {
-            reply_explain(reply, request, 204, 0);
-            reply_set_header(reply, "Allow", SERVER_METHODS);
-        } else {
-            reply_error(reply, request, 400,
-                        "The request target '*' (asterisk-form) is only for OPTIONS.",
-                        "请求目标 '*'（星号形式）只能用于 OPTIONS。");
-        }
+        answer_asterisk(request, reply);
         return;
     }
     const char *tail;
@@ -98,9 +103,9 @@ void route_dispatch(struct request *request, struct reply *reply)
         char allow[96];
         reply_error(reply, request, 405,
                     request_printf(request, "%s does not answer %s.", route->pattern,
-                                   request->method),
+                                   request_method_as_get(request)),
                     request_printf(request, "%s 不接受 %s 方法。", route->pattern,
-                                   request->method));
+                                   request_method_as_get(request)));
         reply_set_header(reply, "Allow", request_printf(request, "%s",
                                                         route_allow(route, allow, sizeof allow)));
         return;

@@ -237,6 +237,26 @@ class KeepAlive(ClientInputWireTest):
         self.assertEqual(final.status, 405)
         self.assertEqual(final.header_all("Allow"), ["GET, POST"])
 
+    # SPEC §1: OPTIONS is an ordinary method only on /status/ and /anything; elsewhere it asks
+    # what the URL allows. /method/ answers with its own list, plus the OPTIONS being answered.
+    def test_options_on_method_list_is_204_with_its_allow(self):
+        c = self.connect()
+        for target, allow in (("/method/GET,POST", "GET, POST, OPTIONS"),
+                              ("/method/OPTIONS,PUT", "OPTIONS, PUT")):
+            c.request("OPTIONS", target)
+            _, final = c.read_final("OPTIONS")
+            self.assertEqual(final.status, 204, final.raw[:200])
+            self.assertEqual(final.header_all("Allow"), [allow])
+
+    def test_head_on_method_get_is_answered_as_get(self):
+        c = self.connect()
+        c.request("GET", "/method/POST")
+        _, get = c.read_final("GET")
+        c.request("HEAD", "/method/POST")
+        _, head = c.read_final("HEAD")
+        self.assertEqual((head.status, head.header("Content-Length")),
+                         (get.status, get.header("Content-Length")))
+
 
 @unittest.skipUnless(shutil.which("curl"), "the curl CLI is not installed")
 class CurlCli(ClientInputWireTest):

@@ -264,20 +264,6 @@ class OddCodes(WireTest):
         self.check_as_is(999)
 
 
-class AsteriskForm(WireTest):
-    """OPTIONS * asks about the server itself (RFC 9110 §9.3.7, RFC 9112 §3.2.4)."""
-
-    def test_options_asterisk_lists_the_server_s_methods(self):
-        _, r = exchange(self.port, b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        self.assertEqual(r.status, 204, r.raw)
-        self.assertEqual(r.header("Allow"), "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-        self.assertEqual(r.body, b"")
-
-    def test_other_methods_may_not_use_the_asterisk(self):
-        _, r = exchange(self.port, b"GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        self.assertEqual(r.status, 400, r.raw)
-
-
 # --- §0.4: no header injection ---------------------------------------------------------
 
 class HeaderInjection(WireTest):
@@ -310,11 +296,11 @@ class HeaderInjection(WireTest):
 # --- request smuggling --------------------------------------------------------------------
 
 class Smuggling(WireTest):
-    def check_400_and_closed(self, data):
+    def check_400_and_closed(self, data, status=400):
         c = self.connect()
         c.send(data)
-        r = c.read_response()
-        self.assertEqual(r.status, 400, r)
+        r = c.read_response()  # at once: well within the socket timeout, not --timeout
+        self.assertEqual(r.status, status, r)
         # The body's end is ambiguous, so the connection must not be reused (RFC 9112 §6.3).
         self.assertIn("close", r.connection_tokens())
         self.assertTrue(c.closed_by_server(3))
@@ -329,6 +315,144 @@ class Smuggling(WireTest):
         self.check_400_and_closed(
             b"POST /status/200 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n")
+
+
+    # RFC 9112 §6.3: a Transfer-Encoding whose final coding is not chunked leaves the body's
+    # end unknown (400, close); §6.1: an unknown coding before a final chunked is 501. Both
+    # used to wait for a body until --timeout (30 s).
+    def test_transfer_encoding_gzip_alone_is_400_at_once(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\nabc")
+
+    def test_transfer_encoding_chunked_then_gzip_is_400_at_once(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, gzip\r\n"
+            b"\r\n0\r\n\r\n")
+
+    def test_transfer_encoding_chunked_twice_is_400(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+
+    def test_transfer_encoding_gzip_then_chunked_is_501_at_once(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n"
+            b"\r\n0\r\n\r\n", status=501)
+
+    def test_transfer_encoding_in_http10_is_400(self):
+        self.check_400_and_closed(
+            b"POST /anything HTTP/1.0\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            b"\r\n0\r\n\r\n")
+
+    def test_transfer_encoding_chunked_alone_is_served(self):
+        _, r = exchange(self.port, b"POST /anything HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   b"Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(json.loads(r.body)["body"], "abc")
+
+
+# --- Host and the request target (RFC 9112 §3.2) ---------------------------------------------
+
+class HostAndTarget(WireTest):
+    def check_400_naming(self, data, words, closes=True):
+        c = self.connect()
+        c.send(data)
+        r = c.read_response()
+        self.assertEqual(r.status, 400, r)
+        self.assertIn(words, r.body.decode("utf-8"))
+        if closes:  # refused with the head: the connection is not reused
+            self.assertTrue(c.closed_by_server(3))
+
+    def test_http11_without_host_is_400(self):
+        self.check_400_naming(b"GET /headers HTTP/1.1\r\n\r\n", "must carry a Host header")
+
+    def test_two_host_lines_are_400(self):
+        self.check_400_naming(b"GET /headers HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
+                              "more than one Host header")
+
+    def test_host_that_is_not_host_port_is_400(self):
+        self.check_400_naming(b"GET /headers HTTP/1.1\r\nHost: a b/c\r\n\r\n",
+                              "is not host[:port]")
+
+    def test_http10_without_host_is_served(self):
+        _, r = exchange(self.port, b"GET /status/200 HTTP/1.0\r\n\r\n")
+        self.assertEqual(r.status, 200, r)
+
+    def test_host_with_port_and_ipv6_literal_are_served(self):
+        for host in (b"127.0.0.1:8080", b"[::1]:80", b"example.com"):
+            with self.subTest(host=host):
+                _, r = exchange(self.port, b"GET /status/200 HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+                self.assertEqual(r.status, 200, r)
+
+    def test_absolute_form_target_is_routed_on_its_path(self):
+        target = "http://127.0.0.1:%d/status/201?format=json" % self.port
+        _, r = exchange(self.port, get(target))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(json.loads(r.body)["status"], 201)
+
+    def test_absolute_form_authority_wins_over_host(self):
+        _, r = exchange(self.port, get("HTTP://target.example:81/headers"))  # scheme: any case
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(json.loads(r.body)["headers"]["Host"], "target.example:81")
+        _, r = exchange(self.port, get("http://target.example:81/redirect/1?type=absolute"))
+        self.assertEqual(r.status, 302, r)
+        self.assertTrue(r.header("Location").startswith("http://target.example:81/redirect/0"), r)
+
+    def test_absolute_form_without_path_is_the_index(self):
+        _, r = exchange(self.port, get("http://127.0.0.1"))
+        self.assertEqual(r.status, 200, r)
+
+    def test_absolute_form_with_bad_authority_is_400(self):
+        self.check_400_naming(get("http://a%20b/status/200"), "absolute form")
+
+    def test_options_asterisk_lists_the_server_methods(self):
+        _, r = exchange(self.port, b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", method="OPTIONS")
+        self.assertIn(r.status, (200, 204), r)
+        self.assertEqual(r.header("Allow"), "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+
+    def test_asterisk_with_another_method_is_400(self):
+        self.check_400_naming(get("*"), "only for OPTIONS", closes=False)
+
+
+# --- representations: what Accept chooses, and saying so (RFC 9110 §12) ---------------------
+
+class Representations(WireTest):
+    def test_406_names_the_representations_in_every_format(self):
+        for fmt in ("text", "html", "json"):
+            with self.subTest(format=fmt):
+                _, r = exchange(self.port, get("/status/406?format=%s&lang=en" % fmt))
+                self.assertEqual(r.status, 406, r)
+                body = r.body.decode("utf-8")
+                for media_type in ("text/plain", "text/html", "application/json"):
+                    self.assertIn(media_type, body)
+
+    def test_negotiate_sends_the_type_it_chose(self):
+        offer = "/negotiate/text/csv,image/png,application/json,application/pdf"
+        cases = {"text/csv": "text/csv; charset=utf-8", "image/png": "image/png",
+                 "application/json": "application/json", "application/pdf": "application/pdf"}
+        for accept, content_type in cases.items():
+            with self.subTest(accept=accept):
+                _, r = exchange(self.port, get(offer, extra=b"Accept: " + accept.encode() + CRLF))
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.header("Content-Type"), content_type)
+                self.assertIn("Accept", r.header("Vary", ""))
+                if accept == "text/csv":
+                    self.assertEqual(r.body, b"status,reason,chosen,q\r\n200,OK,text/csv,1\r\n")
+                elif accept == "image/png":
+                    self.assertTrue(r.body.startswith(b"\x89PNG\r\n\x1a\n"), r.body[:8])
+                elif accept == "application/json":
+                    self.assertEqual(json.loads(r.body)["status"], 200)
+                else:
+                    self.assertEqual(r.body, b"")  # no PDF to send: nothing claims to be one
+
+    def test_echo_endpoints_vary_on_accept(self):
+        for path in ("/anything", "/headers", "/ip", "/user-agent", "/redirect/0"):
+            for accept in (b"application/json", b"text/html"):
+                with self.subTest(path=path, accept=accept):
+                    _, r = exchange(self.port, get(path, extra=b"Accept: " + accept + CRLF))
+                    self.assertEqual(r.status, 200, r)
+                    vary = [v.strip().lower() for v in r.header("Vary", "").split(",")]
+                    self.assertIn("accept", vary)
 
 
 # --- limits (SPEC §1: --max-header-bytes, default 16384) -----------------------------------
