@@ -89,5 +89,54 @@ class ReasonPhrase(unittest.TestCase):
         self.assertEqual((status, reason), (200, "OK"))
 
 
+class EveryCodeHasAPage(unittest.TestCase):
+    """/codes/N answers 200 for every N from 100 to 999, and no page links to a 404."""
+
+    def test_walk_100_to_999(self):
+        listed = {e["key"] for e in catalogue()}
+        connection = http.client.HTTPConnection(HOST, SERVER.port, timeout=CLIENT_TIMEOUT)
+        try:
+            for code in range(100, 1000):
+                connection.request("GET", "/codes/%d?lang=en" % code)
+                response = connection.getresponse()
+                body = response.read().decode("utf-8")
+                self.assertEqual(response.status, 200, code)
+                self.assertIn("Class: %dxx" % (code // 100), body, code)
+                if str(code) not in listed:
+                    self.assertIn("not registered with IANA", body, code)
+        finally:
+            connection.close()
+
+    def test_html_of_uncatalogued_code(self):
+        status, _, headers, text = get("/codes/799", accept="text/html")
+        self.assertEqual(status, 200)
+        self.assertIn("text/html", headers["Content-Type"])
+        self.assertIn("not registered with IANA", text)
+        self.assertIn("未在 IANA 注册", text)
+        self.assertIn('href="/status/799"', text)
+
+    def test_not_a_code(self):
+        for key in ("99", "1000", "abc", "200,500", "200:1", "404.99", "200.1"):
+            self.assertEqual(get("/codes/" + key)[0], 404, key)
+
+    def test_no_page_links_to_a_404(self):
+        pages = ["/", "/status/199", "/status/299", "/status/799", "/status/999",
+                 "/codes/799", "/codes/404", "/codes/403"]
+        links = set()
+        for page in pages:
+            status, _, _, text = get(page, accept="text/html")
+            for href in re.findall(r'href="(/[^"#]*)"', text):
+                links.add(href.replace("&amp;", "&"))
+        self.assertGreater(len(links), 50)
+        for href in sorted(links):
+            if href.startswith(("/status/", "/loop/", "/redirect", "/fault/", "/delay/")) \
+                    or href == "/no/such/page":
+                continue  # these answer with their own status on purpose (/codes/404's demo)
+            self.assertNotEqual(get(href, accept="text/html")[0], 404, href)
+        # What the /status/ pages link under /codes/ is a real page.
+        for href in sorted(h for h in links if h.startswith("/codes/")):
+            self.assertEqual(get(href)[0], 200, href)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
