@@ -138,5 +138,48 @@ class EveryCodeHasAPage(unittest.TestCase):
             self.assertEqual(get(href)[0], 200, href)
 
 
+class InterimTruth(unittest.TestCase):
+    """/status/103: the body says what really happened on the wire."""
+
+    def exchange(self, version, accept="text/plain"):
+        with RawConnection(SERVER.port) as c:
+            c.request("GET", "/status/103", headers=[("Accept", accept)], version=version)
+            return c.read_final()
+
+    def test_http10_gets_no_interim_and_no_claim_of_one(self):
+        for accept in ("text/plain", "text/html", "application/json"):
+            interims, final = self.exchange("HTTP/1.0", accept)
+            body = final.body.decode("utf-8")
+            self.assertEqual((interims, final.status), ([], 200), accept)
+            self.assertNotIn("Sent first as an interim response", body, accept)
+            self.assertNotIn("先作为临时响应发送", body, accept)
+            self.assertIn("No interim 103 was sent", body, accept)
+            self.assertIn("没有发送临时响应 103", body, accept)
+        # Twice, so a cached HTTP/1.1 body cannot be what HTTP/1.0 gets, nor the reverse.
+        interims, final = self.exchange("HTTP/1.1")
+        self.assertEqual([i.status for i in interims], [103])
+        self.assertIn(b"Sent first as an interim response: 103", final.body)
+        self.assertNotIn(b"No interim", final.body)
+        interims, final = self.exchange("HTTP/1.0")
+        self.assertEqual(interims, [])
+        self.assertNotIn(b"Sent first as an interim response", final.body)
+
+    def test_link_has_as_style(self):
+        interims, _ = self.exchange("HTTP/1.1")
+        self.assertEqual(interims[0].header("Link"), "</static/style.css>; rel=preload; as=style")
+
+    def test_texts_name_the_clients_that_mishandle_1xx(self):
+        for path in ("/codes/103", "/codes/102", "/codes/199"):
+            text = get(path)[3]
+            self.assertNotIn("just skips", text, path)
+            self.assertIn("Python's http.client", text, path)
+            self.assertIn("Python 的 http.client", text, path)
+
+    def test_python_http_client_does_take_the_103_as_final(self):
+        """The fact the texts state: http.client returns the 103 itself."""
+        status = get("/status/103")[0]
+        self.assertEqual(status, 103)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
