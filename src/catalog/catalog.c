@@ -451,6 +451,17 @@ const struct catalog_class *catalog_class_of(unsigned code)
     return digit >= 1 && digit <= 9 ? &catalog.classes[digit] : NULL;
 }
 
+const char *catalog_reason(unsigned code)
+{
+    const struct catalog_entry *entry = catalog_find(code, 0);
+    if (entry && entry->reason)
+        return entry->reason;
+    const struct catalog_class *class = catalog_class_of(code);
+    if (class && class->text[LANGUAGE_EN].title)
+        return class->text[LANGUAGE_EN].title;
+    return "Unknown";
+}
+
 size_t catalog_count(void)
 {
     return catalog.entry_count;

@@ -60,6 +60,10 @@ void catalog_unload(void);
 const struct catalog_entry *catalog_find(unsigned code, unsigned sub);
 /* The class of a code from 100 to 999. */
 const struct catalog_class *catalog_class_of(unsigned code);
+/* The reason phrase for a status line: the entry's reason, or its class's English title for an
+ * uncatalogued code ("Client Error"), or "Unknown" outside 100-999. Never NULL, allocates
+ * nothing: libmicrohttpd calls it for every response (src/daemon/reason.c). */
+const char *catalog_reason(unsigned code);
 /* Entries sorted by code, then sub-status. */
 size_t catalog_count(void);
 const struct catalog_entry *catalog_at(size_t index);

@@ -50,19 +50,13 @@ bool wire_write(const struct wire_target *target, const char *data, size_t size)
     return true;
 }
 
-static const char *reason_of(unsigned status)
-{
-    const struct catalog_entry *entry = catalog_find(status, 0);
-    return entry ? entry->reason : "Unknown";
-}
-
 void wire_final_head(struct strbuf *out, unsigned status, const char *content_type,
                      size_t content_length)
 {
     char date[HTTP_DATE_SIZE];
     http_date_format(time(NULL), date);
     strbuf_printf(out, "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n", status,
-                  reason_of(status), date);
+                  catalog_reason(status), date);
     for (size_t i = 0; i < RESPONSE_COMMON_HEADER_COUNT; i++)
         strbuf_printf(out, "%s: %s\r\n", response_common_headers[i].name,
                       response_common_headers[i].value);
@@ -74,7 +68,7 @@ bool wire_interim(const struct wire_target *target, unsigned code)
 {
     const struct catalog_entry *entry = catalog_find(code, 0);
     struct strbuf head = { 0 };
-    strbuf_printf(&head, "HTTP/1.1 %u %s\r\n", code, entry ? entry->reason : "Informational");
+    strbuf_printf(&head, "HTTP/1.1 %u %s\r\n", code, catalog_reason(code));
     for (size_t i = 0; entry && i < entry->header_count; i++)
         strbuf_printf(&head, "%s: %s\r\n", entry->headers[i].name, entry->headers[i].value);
     strbuf_append(&head, "\r\n");

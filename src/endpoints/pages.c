@@ -5,6 +5,7 @@
  * URL, so pages_init renders them once and requests share the bytes. The pages carry no
  * inline script or style: the Content-Security-Policy below allows only /static/. */
 #include "assets.h"
+#include "codelist.h"
 #include "render.h"
 #include "endpoints.h"
 #include "once.h"
@@ -693,54 +694,62 @@ void pages_favicon(struct request *request, struct reply *reply)
     send_asset(request, reply, "favicon.svg");
 }
 
-/* The entry whose key is exactly key: /codes/ serves only what the catalogue lists, under
- * the name the index links. */
-static const struct catalog_entry *entry_by_key(const char *key)
+/* The code /codes/{key} explains: a catalogued key ("404", "403.4", or the seed's spelling
+ * "500-13" of a known sub-status), or any code from 100 to 999, catalogued or not, so that
+ * every link to /codes/N works. *entry is NULL for an uncatalogued code. */
+static bool code_of_key(const char *key, unsigned *code, const struct catalog_entry **entry)
 {
-    for (size_t i = 0; i < catalog_count(); i++)
-        if (strcmp(catalog_at(i)->key, key) == 0)
-            return catalog_at(i);
-    return NULL;
+    struct code_list list;
+    size_t bad_item;
+    if (strpbrk(key, ",:") || codelist_parse(key, &list, &bad_item) != CODELIST_OK ||
+        list.count != 1)
+        return false;
+    *code = list.items[0].code;
+    *entry = catalog_find(list.items[0].code, list.items[0].sub);
+    return *entry || !list.items[0].sub;
 }
 
-/* The text and JSON representations name the host the client used in their curl line. */
-static void explain_with_curl_note(struct request *request, struct reply *reply,
+/* The text and JSON representations (and the HTML of an uncatalogued code) name the host the
+ * client used in their curl line. */
+static void explain_with_curl_note(struct request *request, struct reply *reply, unsigned code,
                                    const struct catalog_entry *e)
 {
-    reply_explain(reply, request, e->code, e->sub);
+    reply_explain(reply, request, code, e ? e->sub : 0);
     reply->status = 200;
     reply->headers_described_only = true;
     const char *host = request_header(request, "Host");
     if (!host || strpbrk(host, " \"'<>\\`$") || strlen(host) > 255)
         host = "localhost:8080";
+    const char *key = e ? e->key : request_printf(request, "%u", code);
     reply->note[LANGUAGE_EN] = request_printf(
         request,
         "Try it: curl -i http://%s/status/%s (add -L to follow redirects, -X POST to send another "
-        "method). The HTML page of this URL has more examples.",
-        host, e->key);
+        "method).%s",
+        host, key, e ? " The HTML page of this URL has more examples." : "");
     reply->note[LANGUAGE_ZH] = request_printf(
-        request, "试一试：curl -i http://%s/status/%s（加 -L 跟随重定向，加 -X POST 换用其他方法）。"
-                 "本网址的 HTML 页面有更多示例。",
-        host, e->key);
-    reply->link = request_printf(request, "/status/%s", e->key);
+        request, "试一试：curl -i http://%s/status/%s（加 -L 跟随重定向，加 -X POST 换用其他方法）。%s",
+        host, key, e ? "本网址的 HTML 页面有更多示例。" : "");
+    reply->link = request_printf(request, "/status/%s", key);
 }
 
 /* /codes/{code}: the explanation at 200, with commands to try the real thing. */
 void pages_code(struct request *request, struct reply *reply)
 {
-    const struct catalog_entry *e = entry_by_key(request->tail);
-    if (!e) {
+    unsigned code;
+    const struct catalog_entry *e;
+    if (!code_of_key(request->tail, &code, &e)) {
         reply_error(reply, request, 404,
                     request_printf(request,
-                                   "The catalogue has no code '%s'; the index lists them all.",
+                                   "There is no code '%s': /codes/ takes a code from 100 to 999 or a known IIS sub-status (403.4); the index lists them all.",
                                    request->tail),
-                    request_printf(request, "目录中没有状态码 '%s'；首页列出了全部状态码。",
+                    request_printf(request, "没有状态码 '%s'：/codes/ 接受 100 到 999 之间的状态码或已知的 IIS 子状态码（403.4）；首页列出了全部状态码。",
                                    request->tail));
         reply->link = "/";
         return;
     }
-    if (request->format != FORMAT_HTML) {
-        explain_with_curl_note(request, reply, e);
+    /* An uncatalogued code has no page of its own: the class's text, at 200, in any format. */
+    if (!e || request->format != FORMAT_HTML) {
+        explain_with_curl_note(request, reply, code, e);
         return;
     }
     const struct page *page = code_page(e, request->languages);

@@ -228,7 +228,22 @@ static bool explain_interim(struct request *request, struct reply *reply, unsign
     reply_explain(reply, request, (unsigned)final_code, 0);
     reply->entry = catalog_find(code, sub);
     reply->explained_code = code;
-    reply->interim = code; /* the server skips it for HTTP/1.0 clients (RFC 9110 §15.2) */
+    if (request_is_http10(request)) {
+        /* RFC 9110 §15.2: never a 1xx to an HTTP/1.0 client. The body must not claim one was
+         * sent, so it says what happened instead. */
+        reply->note[LANGUAGE_EN] = request_printf(
+            request,
+            "No interim %u was sent: this is an HTTP/1.0 request, and a server never sends a 1xx "
+            "to an HTTP/1.0 client (RFC 9110 section 15.2). Ask with HTTP/1.1 to see it.",
+            code);
+        reply->note[LANGUAGE_ZH] = request_printf(
+            request,
+            "没有发送临时响应 %u：这是 HTTP/1.0 请求，服务器从不向 HTTP/1.0 客户端发送 1xx"
+            "（RFC 9110 第 15.2 节）。改用 HTTP/1.1 请求即可看到它。",
+            code);
+        return true;
+    }
+    reply->interim = code;
     return true;
 }
 
@@ -351,7 +366,9 @@ void status_handle(struct request *request, struct reply *reply)
     if (!choice || !check_sub_status(request, reply, choice))
         return;
     unsigned code = choice->code;
+    /* A 1xx to HTTP/1.0 sends no interim, so its body differs from the cached one. */
     bool plain = !has_header_parameters(request) && code != 405 && code != 101 &&
+                 !(code < 200 && request_is_http10(request)) &&
                  !(code == 206 && request_header(request, "Range"));
     if (plain && (reply->shared = cached_response(request, choice, &reply->shared_length))) {
         bool interim = code < 200;

@@ -40,7 +40,8 @@ static const struct labels labels[LANGUAGE_COUNT] = {
         .source = "Defined by",
         .official = "registered with IANA",
         .unofficial = "not registered with IANA",
-        .no_entry = "statusd's catalogue has no entry for this code; this is what its class means.",
+        .no_entry = "This code is not registered with IANA and statusd's catalogue has no entry for "
+                    "it; this is what its class means.",
         .interim = "Sent first as an interim response",
         .more = "curl examples and a live try-it panel",
     },
@@ -58,7 +59,7 @@ static const struct labels labels[LANGUAGE_COUNT] = {
         .source = "定义于",
         .official = "已在 IANA 注册",
         .unofficial = "未在 IANA 注册",
-        .no_entry = "statusd 的目录中没有这个状态码；以下是它所属类别的含义。",
+        .no_entry = "这个状态码未在 IANA 注册，statusd 的目录中也没有它；以下是它所属类别的含义。",
         .interim = "先作为临时响应发送",
         .more = "curl 示例与在线试用",
     },
@@ -230,6 +231,11 @@ static void html_meta(struct strbuf *out, enum languages languages, const struct
             html_labels(out, languages, LABEL(official));
         else
             html_labels(out, languages, LABEL(unofficial));
+        strbuf_append(out, "</span>");
+    } else {
+        /* Every registered code is catalogued, so an uncatalogued one is unregistered. */
+        strbuf_append(out, " · <span class=\"badge unofficial\">");
+        html_labels(out, languages, LABEL(unofficial));
         strbuf_append(out, "</span>");
     }
     strbuf_append(out, "</p>\n");

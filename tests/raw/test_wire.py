@@ -109,7 +109,7 @@ class InterimResponses(WireTest):
         self.assertEqual(c.pending_bytes(0.2), b"", "no stray bytes after the exchange")
 
     def test_103_early_hints_sent_before_200_with_link_preload(self):
-        self.check_interim_then_final(103, link="</static/style.css>; rel=preload")
+        self.check_interim_then_final(103, link="</static/style.css>; rel=preload; as=style")
 
     def test_100_continue_interim_then_200_keeps_alive(self):
         self.check_interim_then_final(100)

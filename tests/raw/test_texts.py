@@ -1,0 +1,185 @@
+"""What a user reads (issue 10, part 5): the status line's reason phrase, a /codes page for
+every code, bodies that tell the truth, IIS sub-statuses, 400 bodies, and the catalogue texts.
+
+Every check reads the real binary on a loopback port through raw sockets or http.client.
+"""
+
+import http.client
+import json
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import HOST, RawConnection, StatusdServer, source_root  # noqa: E402
+
+SERVER = None
+CLIENT_TIMEOUT = 10
+
+
+def setUpModule():
+    global SERVER
+    SERVER = StatusdServer().start()
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.stop()
+
+
+def get(path, accept="text/plain", language=None, method="GET"):
+    """(status, reason, headers, text) through http.client, redirects not followed."""
+    headers = {"Accept": accept}
+    if language:
+        headers["Accept-Language"] = language
+    connection = http.client.HTTPConnection(HOST, SERVER.port, timeout=CLIENT_TIMEOUT)
+    try:
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        return (response.status, response.reason, response.headers,
+                response.read().decode("utf-8"))
+    finally:
+        connection.close()
+
+
+def catalogue():
+    status, _, _, text = get("/codes.json", accept="application/json")
+    assert status == 200, status
+    codes = json.loads(text)
+    return codes["codes"] if isinstance(codes, dict) else codes
+
+
+def load_catalog_file(name):
+    with open(os.path.join(source_root(), "static", "catalog", name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+class ReasonPhrase(unittest.TestCase):
+    """The status line carries the catalogue's reason, not libmicrohttpd's own table."""
+
+    def status_line(self, code, method="HEAD"):
+        with RawConnection(SERVER.port) as c:
+            c.request(method, "/status/%s" % code)
+            if 100 <= int(str(code)[:3]) < 200:
+                return c.read_response(method)
+            return c.read_final(method)[1]
+
+    def test_every_catalogue_code(self):
+        entries = [e for e in catalogue() if "." not in e["key"] and e["code"] != 101]
+        self.assertGreater(len(entries), 50)
+        for e in entries:
+            r = self.status_line(e["code"], "GET" if e["code"] < 200 else "HEAD")
+            self.assertEqual((r.status, r.reason), (e["code"], e["reason"]), e["key"])
+
+    def test_teapot_and_306(self):
+        self.assertEqual(self.status_line(418).reason, "I'm a teapot")
+        self.assertEqual(self.status_line(306).reason, "(Unused)")
+        self.assertEqual(self.status_line(599).reason,
+                         [e for e in catalogue() if e["key"] == "599"][0]["reason"])
+
+    def test_uncatalogued_code_gets_its_class(self):
+        self.assertEqual(self.status_line(799).reason, "Undefined class 7xx")
+        self.assertEqual(self.status_line(469).reason, "Client Error")
+
+    def test_python_http_client_reason(self):
+        status, reason, _, _ = get("/status/418")
+        self.assertEqual((status, reason), (418, "I'm a teapot"))
+        status, reason, _, _ = get("/codes/404")
+        self.assertEqual((status, reason), (200, "OK"))
+
+
+class EveryCodeHasAPage(unittest.TestCase):
+    """/codes/N answers 200 for every N from 100 to 999, and no page links to a 404."""
+
+    def test_walk_100_to_999(self):
+        listed = {e["key"] for e in catalogue()}
+        connection = http.client.HTTPConnection(HOST, SERVER.port, timeout=CLIENT_TIMEOUT)
+        try:
+            for code in range(100, 1000):
+                connection.request("GET", "/codes/%d?lang=en" % code)
+                response = connection.getresponse()
+                body = response.read().decode("utf-8")
+                self.assertEqual(response.status, 200, code)
+                self.assertIn("Class: %dxx" % (code // 100), body, code)
+                if str(code) not in listed:
+                    self.assertIn("not registered with IANA", body, code)
+        finally:
+            connection.close()
+
+    def test_html_of_uncatalogued_code(self):
+        status, _, headers, text = get("/codes/799", accept="text/html")
+        self.assertEqual(status, 200)
+        self.assertIn("text/html", headers["Content-Type"])
+        self.assertIn("not registered with IANA", text)
+        self.assertIn("未在 IANA 注册", text)
+        self.assertIn('href="/status/799"', text)
+
+    def test_not_a_code(self):
+        for key in ("99", "1000", "abc", "200,500", "200:1", "404.99", "200.1"):
+            self.assertEqual(get("/codes/" + key)[0], 404, key)
+
+    def test_no_page_links_to_a_404(self):
+        pages = ["/", "/status/199", "/status/299", "/status/799", "/status/999",
+                 "/codes/799", "/codes/404", "/codes/403"]
+        links = set()
+        for page in pages:
+            status, _, _, text = get(page, accept="text/html")
+            for href in re.findall(r'href="(/[^"#]*)"', text):
+                links.add(href.replace("&amp;", "&"))
+        self.assertGreater(len(links), 50)
+        for href in sorted(links):
+            if href.startswith(("/status/", "/loop/", "/redirect", "/fault/", "/delay/")) \
+                    or href == "/no/such/page":
+                continue  # these answer with their own status on purpose (/codes/404's demo)
+            self.assertNotEqual(get(href, accept="text/html")[0], 404, href)
+        # What the /status/ pages link under /codes/ is a real page.
+        for href in sorted(h for h in links if h.startswith("/codes/")):
+            self.assertEqual(get(href)[0], 200, href)
+
+
+class InterimTruth(unittest.TestCase):
+    """/status/103: the body says what really happened on the wire."""
+
+    def exchange(self, version, accept="text/plain"):
+        with RawConnection(SERVER.port) as c:
+            c.request("GET", "/status/103", headers=[("Accept", accept)], version=version)
+            return c.read_final()
+
+    def test_http10_gets_no_interim_and_no_claim_of_one(self):
+        for accept in ("text/plain", "text/html", "application/json"):
+            interims, final = self.exchange("HTTP/1.0", accept)
+            body = final.body.decode("utf-8")
+            self.assertEqual((interims, final.status), ([], 200), accept)
+            self.assertNotIn("Sent first as an interim response", body, accept)
+            self.assertNotIn("先作为临时响应发送", body, accept)
+            self.assertIn("No interim 103 was sent", body, accept)
+            self.assertIn("没有发送临时响应 103", body, accept)
+        # Twice, so a cached HTTP/1.1 body cannot be what HTTP/1.0 gets, nor the reverse.
+        interims, final = self.exchange("HTTP/1.1")
+        self.assertEqual([i.status for i in interims], [103])
+        self.assertIn(b"Sent first as an interim response: 103", final.body)
+        self.assertNotIn(b"No interim", final.body)
+        interims, final = self.exchange("HTTP/1.0")
+        self.assertEqual(interims, [])
+        self.assertNotIn(b"Sent first as an interim response", final.body)
+
+    def test_link_has_as_style(self):
+        interims, _ = self.exchange("HTTP/1.1")
+        self.assertEqual(interims[0].header("Link"), "</static/style.css>; rel=preload; as=style")
+
+    def test_texts_name_the_clients_that_mishandle_1xx(self):
+        for path in ("/codes/103", "/codes/102", "/codes/199"):
+            text = get(path)[3]
+            self.assertNotIn("just skips", text, path)
+            self.assertIn("Python's http.client", text, path)
+            self.assertIn("Python 的 http.client", text, path)
+
+    def test_python_http_client_does_take_the_103_as_final(self):
+        """The fact the texts state: http.client returns the 103 itself."""
+        status = get("/status/103")[0]
+        self.assertEqual(status, 103)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
