@@ -411,7 +411,7 @@ static void bad_delay_is_400_naming_delay(void **state)
 
 static int start_max_delay_1_server(void **state)
 {
-    *state = server_start((const char *[]){ "--max-delay", "1", NULL });
+    *state = test_server_start((const char *[]){ "--max-delay", "1", NULL });
     return *state ? 0 : -1;
 }
 
@@ -501,7 +501,7 @@ static void server_survives_oversized_requests(void **state)
 
 static int start_max_body_10_server(void **state)
 {
-    *state = server_start((const char *[]){ "--max-body", "10", NULL });
+    *state = test_server_start((const char *[]){ "--max-body", "10", NULL });
     return *state ? 0 : -1;
 }
 
@@ -555,7 +555,7 @@ static void delayed_requests_do_not_hold_a_thread_each(void **state)
 
 static int start_own_server(void **state)
 {
-    *state = server_start(NULL);
+    *state = test_server_start(NULL);
     return *state ? 0 : -1;
 }
 

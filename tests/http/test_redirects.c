@@ -210,7 +210,7 @@ static void n_over_max_redirects_is_400_saying_so(void **state)
 
 static int start_max_redirects_3_server(void **state)
 {
-    *state = server_start((const char *[]){ "--max-redirects", "3", NULL });
+    *state = test_server_start((const char *[]){ "--max-redirects", "3", NULL });
     return *state ? 0 : -1;
 }
 
@@ -270,7 +270,7 @@ static void redirect_to_allows_any_host_when_none_are_configured(void **state)
 
 static int start_allow_example_org_server(void **state)
 {
-    *state = server_start((const char *[]){ "--redirect-allow", "example.org",
+    *state = test_server_start((const char *[]){ "--redirect-allow", "example.org",
                                             "--redirect-allow", "[::1]", NULL });
     return *state ? 0 : -1;
 }

@@ -66,18 +66,18 @@ static bool parse_announcement(struct server *server, const char *line)
     return true;
 }
 
-struct server *server_start(const char *const *extra_args)
+struct server *test_server_start(const char *const *extra_args)
 {
     const char *binary = getenv("STATUSD_BINARY");
     if (!binary || !*binary) {
-        fprintf(stderr, "server_start: STATUSD_BINARY is not set\n");
+        fprintf(stderr, "test_server_start: STATUSD_BINARY is not set\n");
         return NULL;
     }
     const char *argv[MAX_ARGS] = { binary, "--port", "0", "--log", "off" };
     size_t argc = 5;
     for (size_t i = 0; extra_args && extra_args[i]; i++) {
         if (argc + 1 >= MAX_ARGS) {
-            fprintf(stderr, "server_start: too many arguments\n");
+            fprintf(stderr, "test_server_start: too many arguments\n");
             return NULL;
         }
         argv[argc++] = extra_args[i];
@@ -87,14 +87,14 @@ struct server *server_start(const char *const *extra_args)
     struct server *server = calloc(1, sizeof *server);
     int out[2];
     if (!server || pipe2(out, O_CLOEXEC) != 0) {
-        perror("server_start");
+        perror("test_server_start");
         free(server);
         return NULL;
     }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
-        perror("server_start: fork");
+        perror("test_server_start: fork");
         close(out[0]);
         close(out[1]);
         free(server);
@@ -109,7 +109,7 @@ struct server *server_start(const char *const *extra_args)
             _exit(127);
         execv(binary, (char *const *)argv);
         /* Only async-signal-safe calls between fork and exec: the test may have threads. */
-        static const char message[] = "server_start: cannot execute STATUSD_BINARY\n";
+        static const char message[] = "test_server_start: cannot execute STATUSD_BINARY\n";
         ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
         (void)ignored;
         _exit(127);
@@ -122,7 +122,7 @@ struct server *server_start(const char *const *extra_args)
     if (!read_first_line(server->stdout_fd, line, sizeof line,
                          monotonic_ms() + SERVER_START_TIMEOUT_MS) ||
         !parse_announcement(server, line)) {
-        fprintf(stderr, "server_start: %s exited or did not announce its address in %d ms\n",
+        fprintf(stderr, "test_server_start: %s exited or did not announce its address in %d ms\n",
                 binary, SERVER_START_TIMEOUT_MS);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -161,7 +161,7 @@ bool server_wait(struct server *server, int timeout_ms)
     return true;
 }
 
-int server_stop(struct server *server)
+int test_server_stop(struct server *server)
 {
     if (!server)
         return -1;
@@ -170,9 +170,9 @@ int server_stop(struct server *server)
     if (server_wait(server, SERVER_STOP_TIMEOUT_MS)) {
         result = server->exit_code;
         if (result != 0)
-            fprintf(stderr, "server_stop: statusd exited with %d after SIGTERM\n", result);
+            fprintf(stderr, "test_server_stop: statusd exited with %d after SIGTERM\n", result);
     } else {
-        fprintf(stderr, "server_stop: statusd still running %d ms after SIGTERM; killing it\n",
+        fprintf(stderr, "test_server_stop: statusd still running %d ms after SIGTERM; killing it\n",
                 SERVER_STOP_TIMEOUT_MS);
         kill(server->pid, SIGKILL);
         waitpid(server->pid, NULL, 0);
@@ -185,13 +185,13 @@ int server_stop(struct server *server)
 
 int server_group_setup(void **state)
 {
-    *state = server_start(NULL);
+    *state = test_server_start(NULL);
     return *state ? 0 : -1;
 }
 
 int server_group_teardown(void **state)
 {
-    int code = server_stop(*state);
+    int code = test_server_stop(*state);
     *state = NULL;
     return code == 0 ? 0 : -1;
 }

@@ -1,7 +1,7 @@
 /* The real statusd binary as a child process, for tests that talk to it over real sockets.
  *
- * server_start runs $STATUSD_BINARY with `--port 0 --log off` plus the caller's arguments and
- * waits (bounded) for its first stdout line, which names the port it bound. server_stop sends
+ * test_server_start runs $STATUSD_BINARY with `--port 0 --log off` plus the caller's arguments and
+ * waits (bounded) for its first stdout line, which names the port it bound. test_server_stop sends
  * SIGTERM and waits (bounded) for the exit status: a server that does not shut down cleanly
  * fails the test group instead of lingering. */
 #ifndef STATUSD_TEST_SERVER_H
@@ -26,7 +26,7 @@ struct server {
 /* Starts the binary; extra_args is NULL or a NULL-terminated list ({"--max-body", "10",
  * NULL}). Returns NULL, with the reason on stderr, when it cannot be started or does not
  * announce itself in time. */
-struct server *server_start(const char *const *extra_args);
+struct server *test_server_start(const char *const *extra_args);
 
 /* Sends SIGTERM without waiting, for tests of shutdown with requests in flight. */
 bool server_terminate(struct server *server);
@@ -37,7 +37,7 @@ bool server_wait(struct server *server, int timeout_ms);
 
 /* SIGTERM, then waits up to SERVER_STOP_TIMEOUT_MS; SIGKILL after that. Frees server and
  * returns the exit code (0 is a clean shutdown), or -1 when it had to be killed. */
-int server_stop(struct server *server);
+int test_server_stop(struct server *server);
 
 /* cmocka group setup/teardown for a server with default flags: *state is the server. */
 int server_group_setup(void **state);
