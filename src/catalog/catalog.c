@@ -115,6 +115,41 @@ static const struct catalog_header *check_headers(struct checker *c, json_t *obj
     return headers;
 }
 
+/* The optional "examples" and "links" of an entry: the curl lines and browser links of its
+ * /codes/ page, with the code's own facts rather than in a second table in pages.c. */
+static void check_examples(struct checker *c, json_t *object, struct catalog_entry *entry)
+{
+    json_t *list = json_object_get(object, "examples");
+    if (list && (!json_is_array(list) || json_array_size(list) > CATALOG_MAX_EXAMPLES)) {
+        check_fail(c, "field 'examples' must be an array of at most %d", CATALOG_MAX_EXAMPLES);
+        return;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        struct catalog_example *e = &entry->examples[i];
+        e->command = check_string(c, item, "command", false);
+        e->statuses = check_string(c, item, "statuses", false);
+        e->why[LANGUAGE_EN] = check_string(c, item, "en", false);
+        e->why[LANGUAGE_ZH] = check_string(c, item, "zh", false);
+    }
+    entry->example_count = list ? json_array_size(list) : 0;
+    list = json_object_get(object, "links");
+    if (list && (!json_is_array(list) || json_array_size(list) > CATALOG_MAX_LINKS)) {
+        check_fail(c, "field 'links' must be an array of at most %d", CATALOG_MAX_LINKS);
+        return;
+    }
+    json_array_foreach(list, i, item) {
+        struct catalog_link *l = &entry->links[i];
+        l->url = check_string(c, item, "url", false);
+        if (l->url && l->url[0] != '/')
+            check_fail(c, "field 'links.url' must be a path on this server");
+        l->why[LANGUAGE_EN] = check_string(c, item, "en", false);
+        l->why[LANGUAGE_ZH] = check_string(c, item, "zh", false);
+    }
+    entry->link_count = list ? json_array_size(list) : 0;
+}
+
 static enum persistence check_persistence(struct checker *c, json_t *object, unsigned code)
 {
     const char *value = check_string(c, object, "persistence", true);
@@ -175,6 +210,7 @@ static void check_entry(struct checker *c, json_t *object, struct catalog_entry 
     check_text(c, object, "en", &entry->text[LANGUAGE_EN]);
     check_text(c, object, "zh", &entry->text[LANGUAGE_ZH]);
     entry->headers = check_headers(c, object, &entry->header_count);
+    check_examples(c, object, entry);
 }
 
 static void check_class(struct checker *c, json_t *object)

@@ -24,6 +24,23 @@ struct catalog_header {
     const char *why[LANGUAGE_COUNT];
 };
 
+/* A command that shows the code for a reason (/codes/{code} lists them): the command, the
+ * statuses it prints, and why, in both languages. */
+struct catalog_example {
+    const char *command;
+    const char *statuses;
+    const char *why[LANGUAGE_COUNT];
+};
+
+/* A URL to open in a browser for the code, and what it shows. */
+struct catalog_link {
+    const char *url;
+    const char *why[LANGUAGE_COUNT];
+};
+
+#define CATALOG_MAX_EXAMPLES 4
+#define CATALOG_MAX_LINKS 3
+
 struct catalog_entry {
     unsigned code;
     unsigned sub;             /* IIS sub-status after the dot, 0 for none */
@@ -37,6 +54,11 @@ struct catalog_entry {
     struct catalog_text text[LANGUAGE_COUNT];
     const struct catalog_header *headers;
     size_t header_count;
+    /* What demonstrates the code beyond `curl -i /status/{code}` (optional fields). */
+    struct catalog_example examples[CATALOG_MAX_EXAMPLES];
+    size_t example_count;
+    struct catalog_link links[CATALOG_MAX_LINKS];
+    size_t link_count;
 };
 
 /* A class (1xx ... 9xx): what a code means when the catalogue has no entry for it. */

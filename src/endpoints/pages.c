@@ -25,155 +25,6 @@
  * server's host, so static/app.js puts the page's own origin in its place. */
 #define ORIGIN "http://localhost:8080"
 
-/* A command to paste into a shell, and the statuses `curl -i` shows for it, in order. */
-struct example {
-    const char *command;
-    const char *statuses;
-    const char *en;
-    const char *zh;
-};
-
-/* A URL to open in the browser. */
-struct live_link {
-    const char *url;
-    const char *en;
-    const char *zh;
-};
-
-#define EXAMPLES_MAX 4
-#define LINKS_MAX 3
-
-/* What a code demonstrates beyond `curl -i /status/{code}`: the endpoints that produce it
- * for a reason, with the curl options that matter (-u, --digest, -d, -H). */
-struct code_extras {
-    unsigned code;
-    struct example examples[EXAMPLES_MAX];
-    struct live_link links[LINKS_MAX];
-};
-
-static const struct code_extras extras[] = {
-    { 100,
-      { { "curl -i -H 'Expect: 100-continue' --data-binary 'hello' " ORIGIN "/upload", "100 200",
-          "the real handshake: curl waits for 100 before sending the body",
-          "真实的握手：curl 等到 100 才发送请求体" } } },
-    { 101,
-      { { "curl -i --max-time 2 -H 'Connection: Upgrade' -H 'Upgrade: websocket' "
-          "-H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' " ORIGIN
-          "/status/101",
-          "101",
-          "a WebSocket handshake switches protocols; curl then waits on the open connection",
-          "WebSocket 握手切换协议；之后 curl 在打开的连接上等待" } } },
-    { 201,
-      { { "curl -i -X POST '" ORIGIN "/status/201?location=/anything/42'", "201",
-          "Location names what was created", "Location 指向新建的资源" } } },
-    { 206,
-      { { "curl -i -H 'Range: bytes=0-99' " ORIGIN "/status/206", "206",
-          "the first 100 bytes of this explanation", "这份说明的前 100 个字节" },
-        { "curl -i -H 'Range: bytes=10-19' " ORIGIN "/range/100", "206",
-          "a range of deterministic bytes", "确定性字节中的一段" } },
-      { { "/range/100", "100 deterministic bytes (ranges work)", "100 个确定性字节（支持范围请求）" } } },
-    { 300,
-      { { "curl -i '" ORIGIN "/redirect-to?url=/status/200&status=300'", "300",
-          "one 300 to a target of your choice", "一次 300，目标自选" } } },
-    { 304,
-      { { "curl -i -H 'If-None-Match: \"abc\"' " ORIGIN "/etag/abc", "304",
-          "the ETag matches: nothing to send", "ETag 匹配：无需发送内容" } },
-      { { "/etag/abc", "reload: the browser revalidates and gets 304",
-          "刷新：浏览器重新验证并得到 304" } } },
-    { 401,
-      { { "curl -i " ORIGIN "/basic-auth/user/passwd", "401", "no credentials: the challenge",
-          "没有凭据：返回质询" },
-        { "curl -i -u user:passwd " ORIGIN "/basic-auth/user/passwd", "200",
-          "-u sends Basic credentials", "-u 发送 Basic 凭据" },
-        { "curl -i --digest -u user:passwd " ORIGIN "/digest-auth/auth/user/passwd", "401 200",
-          "--digest answers the Digest challenge", "--digest 应答 Digest 质询" },
-        { "curl -i -H 'Authorization: Bearer abc' " ORIGIN "/bearer", "200",
-          "a Bearer token", "Bearer 令牌" } },
-      { { "/basic-auth/user/passwd", "the browser asks for user / passwd",
-          "浏览器会要求输入 user / passwd" },
-        { "/digest-auth/auth/user/passwd", "the same with Digest", "Digest 认证，同上" },
-        { "/status/401?scheme=bearer&realm=api", "a Bearer challenge", "Bearer 质询" } } },
-    { 403,
-      { { "curl -i " ORIGIN "/forbidden", "403", "why 403 and not 401", "为什么是 403 而不是 401" } },
-      { { "/forbidden", "why 403 and not 401", "为什么是 403 而不是 401" } } },
-    { 404,
-      { { "curl -i " ORIGIN "/no/such/page", "404", "any unknown path", "任何不存在的路径" },
-        { "curl -i " ORIGIN "/hidden-basic-auth/user/passwd", "404",
-          "hiding a protected resource behind 404", "用 404 隐藏受保护的资源" } },
-      { { "/no/such/page", "an unknown path", "不存在的路径" } } },
-    { 405,
-      { { "curl -i -X DELETE " ORIGIN "/method/GET,POST", "405",
-          "-X DELETE where only GET and POST are allowed", "只允许 GET 和 POST 的地方用 -X DELETE" },
-        { "curl -i -X POST '" ORIGIN "/status/405?allow=GET,HEAD'", "405", "Allow chosen by allow=",
-          "Allow 由 allow= 指定" } },
-      { { "/status/405?allow=GET,HEAD", "Allow: GET, HEAD", "Allow: GET, HEAD" } } },
-    { 406,
-      { { "curl -i -H 'Accept: image/png' " ORIGIN "/negotiate/application/json", "406",
-          "Accept matches nothing on offer", "Accept 与可提供的表示都不匹配" } } },
-    { 407,
-      { { "curl -i " ORIGIN "/proxy-auth/user/passwd", "407", "the proxy challenge",
-          "代理质询" },
-        { "curl -i -H 'Proxy-Authorization: Basic dXNlcjpwYXNzd2Q=' " ORIGIN
-          "/proxy-auth/user/passwd",
-          "200", "user:passwd in Proxy-Authorization",
-          "在 Proxy-Authorization 中带上 user:passwd" } } },
-    { 411,
-      { { "curl -i -H 'Transfer-Encoding: chunked' -d x '" ORIGIN "/upload?require_length=1'",
-          "411", "a chunked body where Content-Length is required",
-          "要求 Content-Length 时发送分块请求体" } } },
-    { 412,
-      { { "curl -i -H 'If-Match: \"other\"' " ORIGIN "/etag/abc", "412",
-          "If-Match names another ETag", "If-Match 给出的是另一个 ETag" } } },
-    { 413,
-      { { "curl -i --data-binary 'more than ten bytes' '" ORIGIN "/upload?max=10'", "413",
-          "refused before the body is read", "在读取请求体之前就拒绝" } } },
-    { 414,
-      { { "curl -i \"" ORIGIN "/status/200?pad=$(head -c 20000 /dev/zero | tr '\\0' a)\"", "414",
-          "a request line over 16 KiB", "超过 16 KiB 的请求行" } } },
-    { 415,
-      { { "curl -i -H 'Content-Type: text/plain' -d x '" ORIGIN "/upload?accept=application/json'",
-          "415", "a type the endpoint does not take", "端点不接受的类型" } } },
-    { 416,
-      { { "curl -i -H 'Range: bytes=500-' " ORIGIN "/range/100", "416",
-          "a range past the end of 100 bytes", "超出 100 字节末尾的范围" } } },
-    { 417,
-      { { "curl -i -H 'Expect: something-else' -d x " ORIGIN "/upload", "417",
-          "an expectation the server cannot meet", "服务器无法满足的期望" } } },
-    { 426,
-      { { "curl -i " ORIGIN "/status/101", "426", "101 asked without Upgrade",
-          "请求 101 却没有带 Upgrade" } } },
-    { 429,
-      { { "curl -i '" ORIGIN "/status/429?retry_after=30'", "429", "Retry-After: 30",
-          "Retry-After: 30" },
-        { "curl -i '" ORIGIN "/status/429?retry_after=date:60'", "429",
-          "Retry-After as an HTTP-date a minute ahead", "Retry-After 为一分钟后的 HTTP 日期" },
-        { "k=$RANDOM; for i in 1 2 3; do curl -si \"" ORIGIN
-          "/ratelimit/2/60?key=$k\" | head -1; done",
-          "200 200 429", "a real rate limit: 2 requests a minute", "真实的限流：每分钟 2 个请求" } },
-      { { "/status/429?retry_after=30", "Retry-After: 30", "Retry-After: 30" },
-        { "/ratelimit/2/60?key=browser", "reload three times", "刷新三次" } } },
-    { 431,
-      { { "curl -i -H \"X-Padding: $(head -c 20000 /dev/zero | tr '\\0' a)\" " ORIGIN
-          "/status/200",
-          "431", "a header section over 16 KiB", "超过 16 KiB 的请求头" } } },
-    { 503,
-      { { "curl -i '" ORIGIN "/status/503?retry_after=30'", "503", "Retry-After: 30",
-          "Retry-After: 30" },
-        { "k=$RANDOM; for i in 1 2 3; do curl -si \"" ORIGIN "/flaky/2?key=$k\" | head -1; done",
-          "503 503 200", "fails twice, then succeeds: a retry test", "失败两次后成功：重试测试" } },
-      { { "/status/503?retry_after=30", "Retry-After: 30", "Retry-After: 30" },
-        { "/flaky/2?key=browser", "reload three times", "刷新三次" } } },
-};
-
-static const struct code_extras *extras_for(const struct catalog_entry *entry)
-{
-    if (entry->sub)
-        return NULL;
-    for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++)
-        if (extras[i].code == entry->code)
-            return &extras[i];
-    return NULL;
-}
 
 /* Built the first time it is asked for (once.h); every later request shares the bytes. */
 struct page {
@@ -433,10 +284,9 @@ static void code_examples(struct strbuf *out, enum languages languages,
                            : "POST 请求：末尾的回显显示它以 GET 到达，curl 和浏览器都这样做"
                              "（-X POST 会在每一跳都强制 POST）");
     }
-    const struct code_extras *x = extras_for(e);
-    for (size_t i = 0; x && i < EXAMPLES_MAX && x->examples[i].command; i++)
-        example_html(out, languages, x->examples[i].command, x->examples[i].statuses,
-                     x->examples[i].en, x->examples[i].zh);
+    for (size_t i = 0; i < e->example_count; i++)
+        example_html(out, languages, e->examples[i].command, e->examples[i].statuses,
+                     e->examples[i].why[LANGUAGE_EN], e->examples[i].why[LANGUAGE_ZH]);
     strbuf_append(out, "</section>\n");
 }
 
@@ -465,9 +315,9 @@ static void code_live_links(struct strbuf *out, enum languages languages,
         live_link_html(out, languages, url, "a loop the browser must give up on",
                        "浏览器必须放弃的循环");
     }
-    const struct code_extras *x = extras_for(e);
-    for (size_t i = 0; x && i < LINKS_MAX && x->links[i].url; i++)
-        live_link_html(out, languages, x->links[i].url, x->links[i].en, x->links[i].zh);
+    for (size_t i = 0; i < e->link_count; i++)
+        live_link_html(out, languages, e->links[i].url, e->links[i].why[LANGUAGE_EN],
+                       e->links[i].why[LANGUAGE_ZH]);
     strbuf_append(out, "</ul>\n</section>\n");
 }
 
