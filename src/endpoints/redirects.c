@@ -8,12 +8,12 @@
 #include "numbers.h"
 #include "params.h"
 #include "endpoints.h"
+#include "strbuf.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define DEFAULT_REDIRECT_STATUS 302
-#define KEPT_SIZE 64
 
 struct status_choice {
     const unsigned *codes;
@@ -119,6 +119,20 @@ static const char *target_origin(struct request *request, struct reply *reply,
                     "host[:port] 形式（字母、数字、'-'、'.'、'_'，或方括号中的 IPv6 地址，可带端口）。");
         return NULL;
     }
+    /* The allow-list covers every absolute target, not only url= and location=: a Host
+     * header is as much the client's word as a parameter, and a cache or proxy that keys on
+     * the URL alone would hand the redirect to evil.com on to everyone. Refused like url=. */
+    if (!params_location_allowed(request->config, request_printf(request, "//%s", host))) {
+        reply_error(reply, request, 400,
+                    request_printf(request, "type=%s would redirect to the Host header's '%s', "
+                                            "which is not a host --redirect-allow lists; "
+                                            "type=relative stays on this server.",
+                                   target_type_names[type], host),
+                    request_printf(request, "type=%s 会重定向到 Host 请求头给出的 '%s'，但它不在 "
+                                            "--redirect-allow 列出的主机中；type=relative 会留在本服务器。",
+                                   target_type_names[type], host));
+        return NULL;
+    }
     const char *scheme = "";
     if (type == TARGET_ABSOLUTE)
         scheme = request->tls ? "https:" : "http:";
@@ -159,18 +173,39 @@ static const char *method_fate(unsigned status, enum language language)
     }
 }
 
-/* The query that travels along a chain or a loop: the status= and type= the client gave,
- * written from their validated values, so every hop answers the same way and no other
- * request byte is repeated into the Location. type NULL: a loop, which has none. */
-static void kept_parameters(struct request *request, unsigned status, const char *type,
-                            char kept[KEPT_SIZE])
+/* Appends one query parameter that is not the redirect's own, percent-encoded, so that what
+ * the client sent (key=, format=, anything) reaches every hop and the final echo. */
+static bool keep_parameter(void *context, const char *name, const char *value)
 {
-    int used = 0;
-    kept[0] = '\0';
+    struct strbuf *query = context;
+    if (strcmp(name, "status") == 0 || strcmp(name, "type") == 0)
+        return true;
+    strbuf_append(query, query->length ? "&" : "?");
+    strbuf_append_percent_encoded(query, name, "");
+    if (value) {
+        strbuf_append(query, "=");
+        strbuf_append_percent_encoded(query, value, "");
+    }
+    return true;
+}
+
+/* The query that travels along a chain or a loop: the status= and type= the client gave,
+ * written from their validated values, so every hop answers the same way, then every other
+ * parameter percent-encoded (nothing but unreserved characters and %XX reaches the Location).
+ * type NULL: a loop, which has none. In the arena; NULL when it is full. */
+static const char *kept_parameters(struct request *request, unsigned status, const char *type)
+{
+    struct strbuf query = { 0 };
     if (request_query(request, "status"))
-        used = snprintf(kept, KEPT_SIZE, "?status=%u", status);
-    if (type && request_query(request, "type") && used >= 0 && used < KEPT_SIZE)
-        snprintf(kept + used, KEPT_SIZE - (size_t)used, "%ctype=%s", used ? '&' : '?', type);
+        strbuf_printf(&query, "?status=%u", status);
+    if (type && request_query(request, "type"))
+        strbuf_printf(&query, "%ctype=%s", query.length ? '&' : '?', type);
+    request_each(request, REQUEST_QUERY, keep_parameter, &query);
+    const char *kept = strbuf_failed(&query)
+                           ? NULL
+                           : request_printf(request, "%s", query.length ? query.data : "");
+    strbuf_free(&query);
+    return kept;
 }
 
 void redirects_chain(struct request *request, struct reply *reply)
@@ -189,10 +224,10 @@ void redirects_chain(struct request *request, struct reply *reply)
     const char *origin = "";
     if (type != TARGET_RELATIVE && !(origin = target_origin(request, reply, type)))
         return;
-    char kept[KEPT_SIZE];
-    kept_parameters(request, status, target_type_names[type], kept);
-    const char *target = request_printf(request, "%s/redirect/%llu%s", origin,
-                                        (unsigned long long)(n - 1), kept);
+    const char *kept = kept_parameters(request, status, target_type_names[type]);
+    const char *target = kept ? request_printf(request, "%s/redirect/%llu%s", origin,
+                                               (unsigned long long)(n - 1), kept)
+                              : NULL;
     if (!send_redirect(request, reply, status, target))
         return;
     reply->note[LANGUAGE_EN] = request_printf(
@@ -257,12 +292,13 @@ void redirects_loop(struct request *request, struct reply *reply)
     unsigned status = redirect_status(request, reply, &chain_statuses);
     if (!status)
         return;
-    char kept[KEPT_SIZE];
-    kept_parameters(request, status, NULL, kept);
-    const char *target =
-        step + 1 < n ? request_printf(request, "/loop/%llu/%llu%s", (unsigned long long)n,
-                                      (unsigned long long)(step + 1), kept)
-                     : request_printf(request, "/loop/%llu%s", (unsigned long long)n, kept);
+    const char *kept = kept_parameters(request, status, NULL);
+    const char *target = NULL;
+    if (kept && step + 1 < n)
+        target = request_printf(request, "/loop/%llu/%llu%s", (unsigned long long)n,
+                                (unsigned long long)(step + 1), kept);
+    else if (kept)
+        target = request_printf(request, "/loop/%llu%s", (unsigned long long)n, kept);
     if (!send_redirect(request, reply, status, target))
         return;
     reply->note[LANGUAGE_EN] = request_printf(

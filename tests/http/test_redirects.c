@@ -93,10 +93,17 @@ static void redirect_chain_scheme_relative_starts_with_two_slashes(void **state)
     expect_redirect(state, "/redirect/1?status=308&type=scheme-relative", 308, location);
 }
 
-static void redirect_chain_drops_parameters_that_do_not_shape_it(void **state)
+/* Parameters that are not the chain's own travel along every hop, percent-encoded (only
+ * unreserved characters and %XX reach the Location), so /redirect/0 and /journal see them. */
+static void redirect_chain_keeps_parameters_that_are_not_its_own(void **state)
 {
     expect_redirect(state, "/redirect/2?status=307&cachebuster=1&h=X-Evil:1", 307,
-                    "/redirect/1?status=307");
+                    "/redirect/1?status=307&cachebuster=1&h=X-Evil%3A1");
+    expect_redirect(state, "/redirect/3?key=k1&status=307&format=json", 307,
+                    "/redirect/2?status=307&key=k1&format=json");
+    expect_redirect(state, "/redirect/1?x=a%20b%0D%0AX:%22&flag", 302,
+                    "/redirect/0?x=a%20b%0D%0AX%3A%22&flag");
+    expect_redirect(state, "/loop/2?key=k1", 302, "/loop/2/1?key=k1");
 }
 
 static void absolute_redirect_refuses_a_host_header_that_is_not_host_port(void **state)
@@ -125,7 +132,8 @@ static void redirect_body_links_the_target_and_counts_the_hops(void **state)
     json_error_t error;
     json_t *body = json_loadb(r->body, r->body_length, 0, &error);
     assert_non_null(body);
-    assert_string_equal(json_string_value(json_object_get(body, "link")), "/redirect/2");
+    assert_string_equal(json_string_value(json_object_get(body, "link")),
+                        "/redirect/2?format=json&lang=en");
     const char *note = json_string_value(json_object_get(json_object_get(body, "en"), "note"));
     assert_non_null(note);
     assert_non_null(strstr(note, "Hop 1 of 3"));
@@ -316,6 +324,29 @@ static void redirect_allow_also_limits_status_location(void **state)
     expect_bad_parameter(state, "/status/201?location=//evil.test/x", "location");
 }
 
+/* The allow-list covers targets built from Host too (type=absolute, scheme-relative): a
+ * Host: evil.test must not make this server redirect there. */
+static void redirect_allow_also_limits_targets_built_from_host(void **state)
+{
+    static const char *const targets[] = { "/redirect/2?type=absolute&lang=en",
+                                            "/redirect/2?type=scheme-relative&lang=en" };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        struct http_response *r = http_request(*state, "GET", targets[i],
+                                               (const char *[]){ "Host: evil.test", NULL }, NULL);
+        assert_true(http_expect_status(r, 400));
+        if (http_header(r, "Location"))
+            fail_msg("%s: Location '%s' built from Host: evil.test", targets[i],
+                     http_header(r, "Location"));
+        assert_true(http_body_contains(r, "--redirect-allow"));
+        http_response_free(r);
+    }
+    struct http_response *r = http_request(*state, "GET", "/redirect/2?type=absolute",
+                                           (const char *[]){ "Host: example.org:8080", NULL },
+                                           NULL);
+    assert_redirect(r, 302, "http://example.org:8080/redirect/1?type=absolute");
+    http_response_free(r);
+}
+
 /* --- /loop/{n} --------------------------------------------------------------------------------- */
 
 static void loop_1_redirects_to_itself(void **state)
@@ -355,7 +386,7 @@ int main(void)
         cmocka_unit_test(redirect_chain_sends_each_status_and_keeps_it_along),
         cmocka_unit_test(redirect_chain_absolute_uses_the_host_header),
         cmocka_unit_test(redirect_chain_scheme_relative_starts_with_two_slashes),
-        cmocka_unit_test(redirect_chain_drops_parameters_that_do_not_shape_it),
+        cmocka_unit_test(redirect_chain_keeps_parameters_that_are_not_its_own),
         cmocka_unit_test(absolute_redirect_refuses_a_host_header_that_is_not_host_port),
         cmocka_unit_test(redirect_body_links_the_target_and_counts_the_hops),
         cmocka_unit_test(redirect_head_has_location_and_no_body),
@@ -375,6 +406,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(redirect_allow_refuses_other_hosts_naming_the_allowed_ones,
                                         start_allow_example_org_server, server_group_teardown),
         cmocka_unit_test_setup_teardown(redirect_allow_also_limits_status_location,
+                                        start_allow_example_org_server, server_group_teardown),
+        cmocka_unit_test_setup_teardown(redirect_allow_also_limits_targets_built_from_host,
                                         start_allow_example_org_server, server_group_teardown),
         cmocka_unit_test(loop_1_redirects_to_itself),
         cmocka_unit_test(loop_n_cycles_through_n_urls_under_itself),
