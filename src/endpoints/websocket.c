@@ -40,6 +40,9 @@
  * exactly that, and it is never sent. */
 #define CONNECTION_LOST 1006
 
+/* Sent first only when the handshake asked for it (?greeting=1): by default the session is a
+ * pure echo, so a client that sends "hello" reads "hello" back first, as with any echo
+ * server. */
 static const char greeting[] =
     "101 Switching Protocols: 已切换到 WebSocket，发送的消息会原样返回 / "
     "switched to WebSocket; messages are echoed back";
@@ -63,6 +66,7 @@ struct session {
     uint64_t stop_deadline; /* every wait ends by then once shutdown began */
     bool peer_closed;       /* the peer's close frame has arrived */
     bool can_half_close;    /* the socket is the client's TCP connection itself */
+    bool greet;             /* send the greeting frame first (?greeting=1) */
 };
 
 /* --- the handshake (RFC 6455 §4.2) ---------------------------------------------------- */
@@ -138,6 +142,9 @@ static bool sessions_available(void)
 static void on_upgrade(void *cls, struct MHD_Connection *connection, void *context,
                        const char *extra_in, size_t extra_in_size, MHD_socket fd,
                        struct MHD_UpgradeResponseHandle *upgrade);
+static void on_upgrade_with_greeting(void *cls, struct MHD_Connection *connection,
+                                     void *context, const char *extra_in, size_t extra_in_size,
+                                     MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade);
 
 /* The request asks for websocket; false with the refusal in reply when it is not a valid
  * opening handshake. Checked in the order of RFC 6455 §4.2.1. */
@@ -199,6 +206,14 @@ void websocket_handshake(struct request *request, struct reply *reply)
 {
     if (!check_handshake(request, reply))
         return;
+    const char *greeting_wanted = request_query(request, "greeting");
+    if (greeting_wanted && strcmp(greeting_wanted, "0") != 0 &&
+        strcmp(greeting_wanted, "1") != 0) {
+        reply_bad_parameter(reply, request, "greeting",
+                            "1 (send a greeting frame first) or 0 (a pure echo, the default)",
+                            "1（先发送一条问候帧）或 0（纯回显，默认）");
+        return;
+    }
     char accept[WEBSOCKET_ACCEPT_SIZE];
     const char *accept_value = NULL;
     if (websocket_accept_key(request_header(request, "Sec-WebSocket-Key"), accept))
@@ -211,7 +226,9 @@ void websocket_handshake(struct request *request, struct reply *reply)
     *reply = (struct reply){ 0 };
     reply_explain(reply, request, 101, 0); /* Upgrade: websocket, from the catalogue */
     reply_set_header(reply, "Sec-WebSocket-Accept", accept_value);
-    reply->upgrade_handler = on_upgrade;
+    /* libmicrohttpd gives the handler no request: the choice travels as which handler. */
+    bool greet = greeting_wanted && strcmp(greeting_wanted, "1") == 0;
+    reply->upgrade_handler = greet ? on_upgrade_with_greeting : on_upgrade;
 }
 
 /* --- waiting and writing --------------------------------------------------------------- */
@@ -414,7 +431,7 @@ static bool stop_requested(struct session *s)
  * CONNECTION_LOST when the peer is gone, or 0 once the peer's close has been answered. */
 static uint16_t serve(struct session *s)
 {
-    if (!send_frame(s, WS_OPCODE_TEXT, greeting, sizeof greeting - 1))
+    if (s->greet && !send_frame(s, WS_OPCODE_TEXT, greeting, sizeof greeting - 1))
         return CONNECTION_LOST;
     for (;;) {
         if (stop_requested(s))
@@ -601,13 +618,10 @@ static bool session_start(struct session *s)
 }
 
 /* Runs on the libmicrohttpd thread right after the 101 went out; must not block. */
-static void on_upgrade(void *cls, struct MHD_Connection *connection, void *context,
-                       const char *extra_in, size_t extra_in_size, MHD_socket fd,
-                       struct MHD_UpgradeResponseHandle *upgrade)
+/* Takes an upgraded connection over: a session on its own thread, or a close frame. */
+static void start_session(const char *extra_in, size_t extra_in_size, MHD_socket fd,
+                          struct MHD_UpgradeResponseHandle *upgrade, bool greet)
 {
-    (void)cls;
-    (void)connection;
-    (void)context;
     if (!reserve_session()) {
         /* Taken by a racing handshake since this one was checked, or shutdown began. */
         refuse_session(fd, upgrade,
@@ -616,12 +630,34 @@ static void on_upgrade(void *cls, struct MHD_Connection *connection, void *conte
         return;
     }
     struct session *s = session_create(fd, upgrade, extra_in, extra_in_size);
+    if (s)
+        s->greet = greet;
     if (s && session_start(s))
         return;
     if (s)
         session_free(s);
     atomic_fetch_sub(&sessions.count, 1);
     refuse_session(fd, upgrade, WS_CLOSE_INTERNAL_ERROR);
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *connection, void *context,
+                       const char *extra_in, size_t extra_in_size, MHD_socket fd,
+                       struct MHD_UpgradeResponseHandle *upgrade)
+{
+    (void)cls;
+    (void)connection;
+    (void)context;
+    start_session(extra_in, extra_in_size, fd, upgrade, false);
+}
+
+static void on_upgrade_with_greeting(void *cls, struct MHD_Connection *connection,
+                                     void *context, const char *extra_in, size_t extra_in_size,
+                                     MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade)
+{
+    (void)cls;
+    (void)connection;
+    (void)context;
+    start_session(extra_in, extra_in_size, fd, upgrade, true);
 }
 
 void websocket_shutdown(void)
