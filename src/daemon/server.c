@@ -308,8 +308,15 @@ static void journal_exchange(struct exchange *x, unsigned status)
     if (x->journaled || !x->request.method)
         return;
     x->journaled = true;
+    const char *fault = fault_names[x->reply.fault];
     for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.answer_observers[i]; i++)
-        server.answer_observers[i](&x->request, x->target, status);
+        server.answer_observers[i](&x->request, x->target, status, fault);
+}
+
+/* The status line a fault sends: bad-chunk writes a 200 head before its broken body. */
+static unsigned fault_status(const struct reply *reply)
+{
+    return reply->fault == FAULT_BAD_CHUNK ? 200 : 0;
 }
 
 /* Logs, records and frees a finished exchange. */
@@ -341,7 +348,11 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
                   /* after a protocol switch libmicrohttpd reports 0 */
                   : x->request.method && reply_kind(&x->reply) == REPLY_UPGRADE ? 101
                                                                   : 0,
-        .bytes = strcmp(method, "HEAD") == 0 ? 0 : x->body_length,
+        /* A 408 is written by the stall watch, which counts what it wrote. The method of a
+         * head that never completed is not known: libmicrohttpd tells only the target then. */
+        .bytes = answered_408                 ? x->stall.body_sent
+                 : strcmp(method, "HEAD") == 0 ? 0
+                                               : x->body_length,
         .duration_ms = (double)(now_us() - x->started_us) / 1000.0,
         .outcome = answered_408                                       ? "stalled"
                    : fault                                            ? fault
@@ -525,7 +536,7 @@ static enum MHD_Result answer(struct exchange *x)
 {
     x->phase = PHASE_DONE;
     if (reply_kind(&x->reply) == REPLY_FAULT && x->reply.fault != FAULT_TRUNCATE) {
-        journal_exchange(x, 0); /* no status goes out */
+        journal_exchange(x, fault_status(&x->reply));
         struct wire_target target;
         if (target_of(x->connection, &target))
             wire_fault(&target, &x->reply);
@@ -606,6 +617,10 @@ static enum MHD_Result dispatch(struct exchange *x)
     if (x->reply.failed)
         replace_failed_reply(x);
     if (delay_ms) {
+        /* A hang is recorded as it begins: a client that gives up and reads the journal must
+         * find the request it is still waiting for. */
+        if (x->reply.fault == FAULT_HANG)
+            journal_exchange(x, 0);
         x->phase = PHASE_WAITING;
         MHD_suspend_connection(x->connection);
         /* Scheduled after suspending, so the resume can never come first. */
@@ -643,6 +658,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         x->request.config = server.config;
         x->request.method = method;
         x->request.method_id = method_from_name(method);
+        x->request.target = x->target;
         x->request.version = version;
         x->request.path = head_target_path(&x->request, url);
         x->request.no_query = strchr(x->target, '?') == NULL;

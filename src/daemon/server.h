@@ -23,10 +23,11 @@ void server_stop(void);
 #define SERVER_MAX_OBSERVERS 4
 
 /* Once per request, when its answer is decided and before a byte of it goes out, so that a
- * client reading /journal after an answer always finds that request there. status is 0 when
- * no status goes out (a fault). */
+ * client reading /journal after an answer always finds that request there. status is the
+ * status line that goes out, 0 when none does; fault names a broken connection on purpose
+ * ("fault-hang" as the hang begins), NULL otherwise. */
 typedef void (*server_answer_observer)(const struct request *request, const char *target,
-                                       unsigned status);
+                                       unsigned status, const char *fault);
 void server_observe_answers(server_answer_observer observer);
 
 /* Once per finished request (the access log). */

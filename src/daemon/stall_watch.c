@@ -54,6 +54,7 @@ void stall_watch_add(struct stall_entry *entry, struct MHD_Connection *connectio
     entry->connection = connection;
     entry->last_progress_ms = now_ms();
     entry->answered = false;
+    entry->body_sent = 0;
     pthread_mutex_lock(&watch.lock);
     entry->previous = NULL;
     entry->next = watch.head;
@@ -108,8 +109,10 @@ static void send_408(struct stall_entry *entry)
     wire_final_head(&head, 408, "text/plain; charset=utf-8", watch.body_length);
     if (!strbuf_failed(&head) &&
         send(target.fd, head.data, head.length, MSG_NOSIGNAL | MSG_DONTWAIT) ==
-            (ssize_t)head.length)
-        send(target.fd, watch.body, watch.body_length, MSG_NOSIGNAL | MSG_DONTWAIT);
+            (ssize_t)head.length) {
+        ssize_t sent = send(target.fd, watch.body, watch.body_length, MSG_NOSIGNAL | MSG_DONTWAIT);
+        entry->body_sent = sent > 0 ? (uint64_t)sent : 0;
+    }
     strbuf_free(&head);
     /* libmicrohttpd sees the end of the stream on its next read and closes the connection. */
     shutdown(target.fd, SHUT_RDWR);

@@ -18,6 +18,7 @@ struct stall_entry {
     uint64_t last_progress_ms;
     bool watched;
     bool answered; /* the 408 went out: the request must not be answered again */
+    uint64_t body_sent; /* bytes of the 408's body written, for the access log */
 };
 
 /* Renders the 408 once; false when out of memory. */

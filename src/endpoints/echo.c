@@ -117,6 +117,20 @@ static bool add_repeatable(json_t *object, const char *key, size_t key_length, j
 
 /* --- what arrived -------------------------------------------------------------------- */
 
+/* Characters kept as they are in the echoed URL (RFC 3986 unreserved); the path keeps its
+ * sub-delimiters too. Everything else is percent-encoded again. */
+static void append_percent_encoded(struct strbuf *out, const char *text, const char *also_keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p) || strchr(also_keep, *p))
+            strbuf_append_bytes(out, p, 1);
+        else
+            strbuf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
+    }
+}
+
 struct collected {
     json_t *object;
     struct strbuf *url; /* the query is appended here too, when not NULL */
@@ -146,10 +160,10 @@ static bool collect_value(void *cls, const char *key,
     if (c->url) {
         strbuf_append(c->url, c->query_started ? "&" : "?");
         c->query_started = true;
-        strbuf_append_percent_encoded(c->url, key, "");
+        append_percent_encoded(c->url, key, "");
         if (value) {
             strbuf_append(c->url, "=");
-            strbuf_append_percent_encoded(c->url, value, "");
+            append_percent_encoded(c->url, value, "");
         }
     }
     const char *v = value ? value : "";
@@ -290,7 +304,7 @@ static json_t *parsed_form(const struct request *request, const char *body, size
 /* The path and query as a URL: MHD hands both over decoded, so they are encoded again. */
 static bool url_path(struct strbuf *url, const struct request *request)
 {
-    strbuf_append_percent_encoded(url, request->path, "/!$&'()*+,;=:@");
+    append_percent_encoded(url, request->path, "/!$&'()*+,;=:@");
     return !strbuf_failed(url);
 }
 

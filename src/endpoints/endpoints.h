@@ -44,7 +44,8 @@ void stateful_ratelimit(struct request *request, struct reply *reply);
 void stateful_journal(struct request *request, struct reply *reply);
 /* Adds a request that carried ?key=K to K's journal: an answer observer of the daemon
  * (server_observe_answers), registered by main.c. */
-void stateful_record(const struct request *request, const char *target, unsigned status);
+void stateful_record(const struct request *request, const char *target, unsigned status,
+                     const char *fault);
 void fault_handle(struct request *request, struct reply *reply);
 
 /* client_input.c: /upload, /method/{list}, /negotiate/{types} (SPEC §8) */

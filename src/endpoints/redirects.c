@@ -8,12 +8,13 @@
 #include "numbers.h"
 #include "params.h"
 #include "endpoints.h"
-#include "strbuf.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define DEFAULT_REDIRECT_STATUS 302
+/* The query every hop of a chain or loop carries along (kept_parameters). */
+#define KEPT_SIZE 1024
 
 struct status_choice {
     const unsigned *codes;
@@ -119,24 +120,18 @@ static const char *target_origin(struct request *request, struct reply *reply,
                     "host[:port] 形式（字母、数字、'-'、'.'、'_'，或方括号中的 IPv6 地址，可带端口）。");
         return NULL;
     }
-    /* The allow-list covers every absolute target, not only url= and location=: a Host
-     * header is as much the client's word as a parameter, and a cache or proxy that keys on
-     * the URL alone would hand the redirect to evil.com on to everyone. Refused like url=. */
-    if (!params_location_allowed(request->config, request_printf(request, "//%s", host))) {
-        reply_error(reply, request, 400,
-                    request_printf(request, "type=%s would redirect to the Host header's '%s', "
-                                            "which is not a host --redirect-allow lists; "
-                                            "type=relative stays on this server.",
-                                   target_type_names[type], host),
-                    request_printf(request, "type=%s 会重定向到 Host 请求头给出的 '%s'，但它不在 "
-                                            "--redirect-allow 列出的主机中；type=relative 会留在本服务器。",
-                                   target_type_names[type], host));
-        return NULL;
-    }
     const char *scheme = "";
     if (type == TARGET_ABSOLUTE)
         scheme = request->tls ? "https:" : "http:";
-    return request_printf(request, "%s//%s", scheme, host);
+    const char *origin = request_printf(request, "%s//%s", scheme, host);
+    /* The Host header is the client's to choose: under --redirect-allow, a target built from
+     * it is held to the same list as location= and url=, or "Host: evil.test" would make this
+     * server redirect anywhere. */
+    if (origin && !params_location_allowed(request->config, origin)) {
+        params_refuse_location_host(request, reply, "Host");
+        return NULL;
+    }
+    return origin;
 }
 
 /* The reply for a redirect to target: the code's catalogue headers, Location and the body's
@@ -173,39 +168,49 @@ static const char *method_fate(unsigned status, enum language language)
     }
 }
 
-/* Appends one query parameter that is not the redirect's own, percent-encoded, so that what
- * the client sent (key=, format=, anything) reaches every hop and the final echo. */
-static bool keep_parameter(void *context, const char *name, const char *value)
-{
-    struct strbuf *query = context;
-    if (strcmp(name, "status") == 0 || strcmp(name, "type") == 0)
-        return true;
-    strbuf_append(query, query->length ? "&" : "?");
-    strbuf_append_percent_encoded(query, name, "");
-    if (value) {
-        strbuf_append(query, "=");
-        strbuf_append_percent_encoded(query, value, "");
-    }
-    return true;
-}
-
-/* The query that travels along a chain or a loop: the status= and type= the client gave,
- * written from their validated values, so every hop answers the same way, then every other
- * parameter percent-encoded (nothing but unreserved characters and %XX reaches the Location).
- * type NULL: a loop, which has none. In the arena; NULL when it is full. */
+/* The query that travels along a chain or a loop, so that every hop is recorded under the
+ * same ?key= and answers in the same ?format=: status= and type= written from their validated
+ * values, then every other parameter as the client sent it (still percent-encoded). Only
+ * visible ASCII travels: a parameter with any other byte is left out, so no request byte can
+ * break the Location header. type NULL: a loop, which has none. NULL when it would not fit. */
 static const char *kept_parameters(struct request *request, unsigned status, const char *type)
 {
-    struct strbuf query = { 0 };
+    char kept[KEPT_SIZE];
+    int used = 0;
+    kept[0] = '\0';
     if (request_query(request, "status"))
-        strbuf_printf(&query, "?status=%u", status);
-    if (type && request_query(request, "type"))
-        strbuf_printf(&query, "%ctype=%s", query.length ? '&' : '?', type);
-    request_each(request, REQUEST_QUERY, keep_parameter, &query);
-    const char *kept = strbuf_failed(&query)
-                           ? NULL
-                           : request_printf(request, "%s", query.length ? query.data : "");
-    strbuf_free(&query);
-    return kept;
+        used = snprintf(kept, sizeof kept, "?status=%u", status);
+    if (type && request_query(request, "type") && used >= 0 && (size_t)used < sizeof kept)
+        used += snprintf(kept + used, sizeof kept - (size_t)used, "%ctype=%s", used ? '&' : '?',
+                         type);
+    const char *query = request->target ? strchr(request->target, '?') : NULL;
+    for (const char *p = query; p && *p && used >= 0 && (size_t)used < sizeof kept;) {
+        p++; /* past '?' or '&' */
+        size_t n = strcspn(p, "&#");
+        size_t name = strcspn(p, "=&#");
+        bool own = (name == 6 && strncmp(p, "status", 6) == 0) ||
+                   (name == 4 && strncmp(p, "type", 4) == 0);
+        bool visible = n > 0;
+        for (size_t i = 0; i < n; i++)
+            visible &= p[i] > 0x20 && p[i] < 0x7f;
+        if (!own && visible)
+            used += snprintf(kept + used, sizeof kept - (size_t)used, "%c%.*s", used ? '&' : '?',
+                             (int)n, p);
+        p += n;
+        if (*p == '#')
+            break;
+    }
+    if (used < 0 || (size_t)used >= sizeof kept)
+        return NULL;
+    return request_printf(request, "%s", kept);
+}
+
+/* The 400 for a query too long to travel along a chain or loop. */
+static void refuse_long_query(struct request *request, struct reply *reply)
+{
+    reply_error(reply, request, 400,
+                "The query is too long to carry along every hop (at most 1024 bytes).",
+                "查询字符串太长，无法在每一跳中保留（最多 1024 字节）。");
 }
 
 void redirects_chain(struct request *request, struct reply *reply)
@@ -225,9 +230,12 @@ void redirects_chain(struct request *request, struct reply *reply)
     if (type != TARGET_RELATIVE && !(origin = target_origin(request, reply, type)))
         return;
     const char *kept = kept_parameters(request, status, target_type_names[type]);
-    const char *target = kept ? request_printf(request, "%s/redirect/%llu%s", origin,
-                                               (unsigned long long)(n - 1), kept)
-                              : NULL;
+    if (!kept) {
+        refuse_long_query(request, reply);
+        return;
+    }
+    const char *target = request_printf(request, "%s/redirect/%llu%s", origin,
+                                        (unsigned long long)(n - 1), kept);
     if (!send_redirect(request, reply, status, target))
         return;
     reply->note[LANGUAGE_EN] = request_printf(
@@ -293,12 +301,14 @@ void redirects_loop(struct request *request, struct reply *reply)
     if (!status)
         return;
     const char *kept = kept_parameters(request, status, NULL);
-    const char *target = NULL;
-    if (kept && step + 1 < n)
-        target = request_printf(request, "/loop/%llu/%llu%s", (unsigned long long)n,
-                                (unsigned long long)(step + 1), kept);
-    else if (kept)
-        target = request_printf(request, "/loop/%llu%s", (unsigned long long)n, kept);
+    if (!kept) {
+        refuse_long_query(request, reply);
+        return;
+    }
+    const char *target =
+        step + 1 < n ? request_printf(request, "/loop/%llu/%llu%s", (unsigned long long)n,
+                                      (unsigned long long)(step + 1), kept)
+                     : request_printf(request, "/loop/%llu%s", (unsigned long long)n, kept);
     if (!send_redirect(request, reply, status, target))
         return;
     reply->note[LANGUAGE_EN] = request_printf(

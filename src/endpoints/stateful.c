@@ -32,6 +32,25 @@ static const char *client_key(struct request *request, struct reply *reply)
     return key;
 }
 
+/* Appends a sentence to the reply's notes when the request carried no ?key=: its count is the
+ * one every keyless client shares, which a user should not find out by surprise. */
+static void note_shared_counter(struct request *request, struct reply *reply)
+{
+    if (request_query(request, "key"))
+        return;
+    const char *en = request_printf(request, "%s No ?key= was given, so this count is shared "
+                                             "with every client that gives none; add "
+                                             "?key=K for a count of your own.",
+                                    reply->note[LANGUAGE_EN] ? reply->note[LANGUAGE_EN] : "");
+    const char *zh = request_printf(request, "%s请求没有带 ?key=，所以这个计数与所有不带 key 的客户端"
+                                             "共用；加上 ?key=K 可获得自己的计数。",
+                                    reply->note[LANGUAGE_ZH] ? reply->note[LANGUAGE_ZH] : "");
+    if (en && zh) {
+        reply->note[LANGUAGE_EN] = en;
+        reply->note[LANGUAGE_ZH] = zh;
+    }
+}
+
 /* The store could not answer (Redis down or slower than --state-timeout, or out of memory):
  * a 503 naming the store and the reason, with the Retry-After every 503 carries. The store is
  * watched and comes back without a restart (state_redis.c). */
@@ -136,6 +155,7 @@ void stateful_sequence(struct request *request, struct reply *reply)
     reply->note[LANGUAGE_ZH] = request_printf(request, "这个序列的第 %zu 步，共 %zu 步%s。", index + 1,
                                               list.count,
                                               cycling ? "（最后一步之后从头开始）" : "（之后停在最后一步）");
+    note_shared_counter(request, reply);
 }
 
 void stateful_flaky(struct request *request, struct reply *reply)
@@ -185,6 +205,7 @@ void stateful_flaky(struct request *request, struct reply *reply)
         reply->note[LANGUAGE_ZH] = request_printf(request, "在 %llu 次失败之后成功。",
                                                   (unsigned long long)failures);
     }
+    note_shared_counter(request, reply);
 }
 
 void stateful_ratelimit(struct request *request, struct reply *reply)
@@ -256,13 +277,18 @@ void stateful_ratelimit(struct request *request, struct reply *reply)
     if (over)
         reply_set_header(reply, "Retry-After", request_printf(request, "%s", reset_value));
     reply->note[LANGUAGE_EN] = request_printf(
-        request, "Request %llu in this %llu s window; %llu of %llu left; the window ends in %llu s.",
+        request, "Request %llu in this %llu s window; %llu of %llu left; the window ends in %llu s "
+                 "(RateLimit-Reset and X-RateLimit-Reset count those seconds: a delta, not "
+                 "GitHub's Unix time).",
         (unsigned long long)w.count, (unsigned long long)window_s, (unsigned long long)remaining,
         (unsigned long long)limit, (unsigned long long)reset_s);
     reply->note[LANGUAGE_ZH] = request_printf(
-        request, "本 %llu 秒窗口内的第 %llu 个请求；剩余 %llu 个（共 %llu 个）；窗口在 %llu 秒后结束。",
+        request, "本 %llu 秒窗口内的第 %llu 个请求；剩余 %llu 个（共 %llu 个）；窗口在 %llu 秒后结束"
+                 "（RateLimit-Reset 和 X-RateLimit-Reset 给出的就是这个秒数：是时间差，"
+                 "不是 GitHub 那样的 Unix 时间）。",
         (unsigned long long)window_s, (unsigned long long)w.count, (unsigned long long)remaining,
         (unsigned long long)limit, (unsigned long long)reset_s);
+    note_shared_counter(request, reply);
 }
 
 void stateful_journal(struct request *request, struct reply *reply)
@@ -335,7 +361,8 @@ static bool add_header(void *cls, const char *name,
     return true;
 }
 
-void stateful_record(const struct request *request, const char *target, unsigned status)
+void stateful_record(const struct request *request, const char *target, unsigned status,
+                     const char *fault)
 {
     const char *method = request->method;
     const char *key = request_query(request, "key");
@@ -354,6 +381,12 @@ void stateful_record(const struct request *request, const char *target, unsigned
                                headers, "status", (int)status);
     if (!record)
         return;
+    /* A broken connection on purpose says which: "fault-hang" while the client still waits,
+     * "fault-bad-chunk" with the 200 its head carried. */
+    if (fault && json_object_set_new(record, "fault", json_string(fault)) != 0) {
+        json_decref(record);
+        return;
+    }
     char *text = json_dumps(record, JSON_COMPACT);
     json_decref(record);
     if (text)

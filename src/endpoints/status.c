@@ -91,6 +91,25 @@ static bool has_header_parameters(struct request *request)
 }
 
 /* The challenge for 401 (WWW-Authenticate) or 407 (Proxy-Authenticate). */
+/* A Digest challenge per algorithm, as separate header fields (some clients read only one
+ * challenge per field). The nonce is random: this URL only shows the challenge, it never
+ * checks an answer (/digest-auth does). */
+static bool set_digest_challenges(struct request *request, struct reply *reply,
+                                  const char *header, const char *realm)
+{
+    static const char *const algorithms[] = { "MD5", "SHA-256" };
+    reply_remove_header(reply, header);
+    for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++) {
+        const char *value = request_printf(
+            request, "Digest realm=\"%s\", qop=\"auth\", algorithm=%s, nonce=\"%016llx\", "
+                     "opaque=\"statusd\"",
+            realm, algorithms[i], (unsigned long long)(codelist_random() * 0x1p63));
+        if (!reply_add_header(reply, header, value))
+            return false;
+    }
+    return true;
+}
+
 static bool apply_challenge(struct request *request, struct reply *reply, const char *header)
 {
     const char *scheme = request_query(request, "scheme");
@@ -111,10 +130,9 @@ static bool apply_challenge(struct request *request, struct reply *reply, const 
     else if (strcmp(scheme, "bearer") == 0)
         value = request_printf(request, "Bearer realm=\"%s\"", realm);
     else if (strcmp(scheme, "digest") == 0)
-        value = request_printf(request,
-                               "Digest realm=\"%s\", qop=\"auth\", algorithm=SHA-256, "
-                               "nonce=\"%016llx\", opaque=\"statusd\"",
-                               realm, (unsigned long long)(codelist_random() * 0x1p63));
+        /* Two challenges, MD5 first: clients take the first one they can answer, and some
+         * (Python's urllib) know MD5 only; SHA-256 for the others (RFC 7616 §3.7). */
+        return set_digest_challenges(request, reply, header, realm);
     else {
         reply_bad_parameter(reply, request, "scheme", "basic, bearer or digest",
                             "basic、bearer 或 digest");

@@ -155,6 +155,18 @@ bool reply_set_header(struct reply *reply, const char *name, const char *value)
     return true;
 }
 
+bool reply_add_header(struct reply *reply, const char *name, const char *value)
+{
+    if (!value || reply->header_count == REPLY_MAX_HEADERS) {
+        reply->failed = true;
+        return false;
+    }
+    if (!header_value_is_safe(value))
+        return false;
+    reply->headers[reply->header_count++] = (struct reply_header){ name, value };
+    return true;
+}
+
 const char *reply_get_header(const struct reply *reply, const char *name)
 {
     for (size_t i = 0; i < reply->header_count; i++)

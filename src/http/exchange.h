@@ -88,6 +88,7 @@ struct request {
     const char *method;   /* as sent, e.g. "GET" or "BREW" */
     enum method method_id;
     const char *path;     /* percent-decoded path, without the query */
+    const char *target;   /* the request target as sent: raw, query included */
     const char *tail;     /* the part of path after the route's prefix */
     const char *version;  /* "HTTP/1.1" */
     /* host[:port] from an absolute-form target ("GET http://host:port/path"), NULL for the
@@ -253,6 +254,9 @@ enum reply_kind reply_kind(const struct reply *reply);
  * the input), or if the value is NULL or the table is full, which also marks the reply
  * failed. */
 bool reply_set_header(struct reply *reply, const char *name, const char *value);
+/* Adds a header beside any of the same name (two WWW-Authenticate challenges); the same
+ * checks and failure as reply_set_header. */
+bool reply_add_header(struct reply *reply, const char *name, const char *value);
 const char *reply_get_header(const struct reply *reply, const char *name);
 void reply_remove_header(struct reply *reply, const char *name);
 

@@ -94,9 +94,14 @@ static bool add_redirect_hosts(struct config *config, const char *text)
         return false;
     char *copy = memcpy(storage + used, text, n + 1);
     used += n + 1;
+    /* A list as people write one ("a.com, b.org"): spaces and tabs around each name go. */
     for (char *host = strtok(copy, ","); host; host = strtok(NULL, ",")) {
+        host += strspn(host, " \t");
+        size_t length = strlen(host);
+        while (length && (host[length - 1] == ' ' || host[length - 1] == '\t'))
+            host[--length] = '\0';
         if (config->redirect_allow_count == CONFIG_MAX_REDIRECT_HOSTS || !*host ||
-            strpbrk(host, " /\\@?#"))
+            strpbrk(host, " \t/\\@?#"))
             return false;
         config->redirect_allow[config->redirect_allow_count++] = host;
     }
@@ -173,8 +178,13 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         break;
     }
     if (!ok) {
-        fprintf(stderr, "statusd: %s: '%s' is not valid for --%s: expected %s", origin, text,
-                row->flag, row->value_name);
+        fprintf(stderr, "statusd: %s: '%s' is not valid for --%s: expected ", origin, text,
+                row->flag);
+        if (row->kind == KIND_SECONDS_MS)
+            fprintf(stderr, "seconds as a decimal number with at most 3 decimals (like 1.5), "
+                            "from 0 to %" PRIu64, row->max / 1000);
+        else
+            fprintf(stderr, "%s", row->value_name);
         if (row->kind == KIND_UNSIGNED || row->kind == KIND_BYTES)
             fprintf(stderr, " from %" PRIu64 " to %" PRIu64, row->min, row->max);
         fprintf(stderr, "\n");
@@ -234,7 +244,8 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
     };
     for (size_t i = 0; i < ROW_COUNT; i++) {
         const char *text = getenv(rows[i].env);
-        if (text && !apply(config, &rows[i], text, rows[i].env))
+        /* Empty is unset: compose files and shell scripts write STATUSD_PORT= to mean "none". */
+        if (text && *text && !apply(config, &rows[i], text, rows[i].env))
             return CONFIG_EXIT_USAGE;
     }
     struct option long_options[ROW_COUNT + 3];
@@ -245,7 +256,8 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
     long_options[ROW_COUNT + 2] = (struct option){ 0 };
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+    /* -h as well as --help: what everyone types first. */
+    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         if (c == 'V') {
             printf("statusd %s\n", STATUSD_VERSION);
             return CONFIG_EXIT_OK;

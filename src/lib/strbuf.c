@@ -105,15 +105,3 @@ void strbuf_free(struct strbuf *b)
     free(b->data);
     *b = (struct strbuf){ 0 };
 }
-
-void strbuf_append_percent_encoded(struct strbuf *b, const char *s, const char *also_keep)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~", *p) || strchr(also_keep, *p))
-            strbuf_append_bytes(b, p, 1);
-        else
-            strbuf_printf(b, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
-    }
-}

@@ -18,9 +18,6 @@ void strbuf_append_bytes(struct strbuf *b, const void *bytes, size_t n);
 void strbuf_printf(struct strbuf *b, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s with &, <, >, " and ' escaped for HTML text and attribute values. */
 void strbuf_append_html(struct strbuf *b, const char *s);
-/* Appends s percent-encoded (RFC 3986 §2.1): unreserved characters and those in also_keep as
- * they are, every other byte as %XX. */
-void strbuf_append_percent_encoded(struct strbuf *b, const char *s, const char *also_keep);
 bool strbuf_failed(const struct strbuf *b);
 /* Hands the bytes to the caller (free() them); the buffer is empty afterwards. */
 char *strbuf_take(struct strbuf *b, size_t *length);

@@ -93,17 +93,16 @@ static void redirect_chain_scheme_relative_starts_with_two_slashes(void **state)
     expect_redirect(state, "/redirect/1?status=308&type=scheme-relative", 308, location);
 }
 
-/* Parameters that are not the chain's own travel along every hop, percent-encoded (only
- * unreserved characters and %XX reach the Location), so /redirect/0 and /journal see them. */
+/* Every hop carries the parameters that are not the chain's own, as sent, so a chain is
+ * journaled under one ?key= and answers in one ?format= (status= and type= come first,
+ * written from their validated values; encoded bytes stay encoded). */
 static void redirect_chain_keeps_parameters_that_are_not_its_own(void **state)
 {
-    expect_redirect(state, "/redirect/2?status=307&cachebuster=1&h=X-Evil:1", 307,
-                    "/redirect/1?status=307&cachebuster=1&h=X-Evil%3A1");
     expect_redirect(state, "/redirect/3?key=k1&status=307&format=json", 307,
                     "/redirect/2?status=307&key=k1&format=json");
-    expect_redirect(state, "/redirect/1?x=a%20b%0D%0AX:%22&flag", 302,
-                    "/redirect/0?x=a%20b%0D%0AX%3A%22&flag");
-    expect_redirect(state, "/loop/2?key=k1", 302, "/loop/2/1?key=k1");
+    expect_redirect(state, "/redirect/2?status=307&cachebuster=1&x=%0D%0A", 307,
+                    "/redirect/1?status=307&cachebuster=1&x=%0D%0A");
+    expect_redirect(state, "/loop/2?key=k2", 302, "/loop/2/1?key=k2");
 }
 
 static void absolute_redirect_refuses_a_host_header_that_is_not_host_port(void **state)
@@ -324,26 +323,24 @@ static void redirect_allow_also_limits_status_location(void **state)
     expect_bad_parameter(state, "/status/201?location=//evil.test/x", "location");
 }
 
-/* The allow-list covers targets built from Host too (type=absolute, scheme-relative): a
- * Host: evil.test must not make this server redirect there. */
+/* A target built from the Host header is the client's choice of host: the list holds for it
+ * too, so "Host: evil.test" cannot make this server redirect there. */
 static void redirect_allow_also_limits_targets_built_from_host(void **state)
 {
-    static const char *const targets[] = { "/redirect/2?type=absolute&lang=en",
-                                            "/redirect/2?type=scheme-relative&lang=en" };
-    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct http_response *r = http_request(*state, "GET", targets[i],
-                                               (const char *[]){ "Host: evil.test", NULL }, NULL);
-        assert_true(http_expect_status(r, 400));
-        if (http_header(r, "Location"))
-            fail_msg("%s: Location '%s' built from Host: evil.test", targets[i],
-                     http_header(r, "Location"));
-        assert_true(http_body_contains(r, "--redirect-allow"));
-        http_response_free(r);
-    }
-    struct http_response *r = http_request(*state, "GET", "/redirect/2?type=absolute",
-                                           (const char *[]){ "Host: example.org:8080", NULL },
-                                           NULL);
-    assert_redirect(r, 302, "http://example.org:8080/redirect/1?type=absolute");
+    struct http_response *r =
+        http_get_with(state, "/redirect/2?type=absolute", "Host: evil.test");
+    assert_int_equal(r->status, 400);
+    assert_null(http_header(r, "Location"));
+    assert_true(http_body_contains(r, "example.org"));
+    http_response_free(r);
+    r = http_get_with(state, "/redirect/2?type=scheme-relative", "Host: evil.test:8080");
+    assert_int_equal(r->status, 400);
+    http_response_free(r);
+    r = http_get_with(state, "/redirect/2?type=absolute", "Host: example.org");
+    assert_int_equal(r->status, 302);
+    const char *location = http_header(r, "Location");
+    assert_non_null(location);
+    assert_true(strncmp(location, "http://example.org/redirect/1", 29) == 0);
     http_response_free(r);
 }
 
@@ -405,9 +402,9 @@ int main(void)
                                         start_allow_example_org_server, server_group_teardown),
         cmocka_unit_test_setup_teardown(redirect_allow_refuses_other_hosts_naming_the_allowed_ones,
                                         start_allow_example_org_server, server_group_teardown),
-        cmocka_unit_test_setup_teardown(redirect_allow_also_limits_status_location,
-                                        start_allow_example_org_server, server_group_teardown),
         cmocka_unit_test_setup_teardown(redirect_allow_also_limits_targets_built_from_host,
+                                        start_allow_example_org_server, server_group_teardown),
+        cmocka_unit_test_setup_teardown(redirect_allow_also_limits_status_location,
                                         start_allow_example_org_server, server_group_teardown),
         cmocka_unit_test(loop_1_redirects_to_itself),
         cmocka_unit_test(loop_n_cycles_through_n_urls_under_itself),

@@ -606,5 +606,24 @@ class DescriptorExhaustion(unittest.TestCase):
                         "not serving %d connections again after the others closed" % served)
 
 
+class StalledRequestsInTheLog(unittest.TestCase):
+    """The access-log line of a 408 says what was asked and what was written."""
+
+    def test_a_408_is_logged_with_its_method_target_and_bytes(self):
+        with StatusdServer("--timeout", "1", "--log", "json") as server:
+            t = tag()
+            with RawConnection(server.port, timeout=5) as c:
+                c.send(b"POST /anything?t=" + t.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       b"Content-Length: 10\r\n\r\nab")  # and then nothing
+                answer = c.read_until_close(timeout=5)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 408 "), answer[:40])
+            record = wait_for_log(server, t)
+            self.assertEqual((record["status"], record["method"], record["outcome"]),
+                             (408, "POST", "stalled"))
+            body = answer.split(b"\r\n\r\n", 1)[1]
+            self.assertEqual(record["bytes"], len(body))
+            self.assertGreater(record["bytes"], 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -397,12 +397,89 @@ class TestSocketActivation(unittest.TestCase):
 
 # --- environment twins ----------------------------------------------------------------------
 
+# --- the container's health check -------------------------------------------------------------
+
+HEALTHCHECK = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "packaging", "healthcheck")
+
+
+class TestContainerHealthcheck(unittest.TestCase):
+    """packaging/healthcheck (the Dockerfile's HEALTHCHECK) follows the port statusd was given,
+    by --port in its command line or by STATUSD_PORT. Docker is not run here: the script is,
+    pointed at a command line written like /proc/1/cmdline."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = StatusdServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def check(self, argv, env_port=None):
+        with tempfile.NamedTemporaryFile(prefix="statusd-cmdline-") as cmdline:
+            cmdline.write(b"\0".join(a.encode() for a in argv) + b"\0")
+            cmdline.flush()
+            env = dict(os.environ, STATUSD_HEALTH_CMDLINE=cmdline.name)
+            env.pop("STATUSD_PORT", None)
+            if env_port is not None:
+                env["STATUSD_PORT"] = str(env_port)
+            return subprocess.run(["bash", HEALTHCHECK], env=env, timeout=10).returncode
+
+    def free_port(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def test_port_from_the_command_line(self):
+        port = self.server.port
+        self.assertEqual(self.check(["statusd", "--port", str(port)], env_port=8080), 0)
+        self.assertEqual(self.check(["statusd", "--log", "json", "--port=%d" % port]), 0)
+
+    def test_port_from_the_environment(self):
+        self.assertEqual(self.check(["statusd", "--log", "json"], env_port=self.server.port), 0)
+
+    def test_unhealthy_when_nothing_answers(self):
+        self.assertNotEqual(self.check(["statusd", "--port", str(self.free_port())]), 0)
+
+
 class TestEnvironment(unittest.TestCase):
     def test_env_port_0_picks_a_free_port(self):
         env = dict(os.environ, STATUSD_PORT="0")
         with Statusd(command=[binary_path(), "--log", "off"], env=env) as server:
             self.assertGreater(server.port, 0)
             self.assertEqual(harness.health_ok(server.port), 200)
+
+    def test_an_empty_variable_counts_as_unset(self):
+        env = dict(os.environ, STATUSD_PORT="", STATUSD_LOG="", STATUSD_MAX_DELAY="")
+        with Statusd("--port", "0", env=env) as server:  # not a fatal "'' is not valid"
+            self.assertEqual(harness.health_ok(server.port), 200)
+
+    def test_redirect_allow_list_may_have_spaces_after_commas(self):
+        env = dict(os.environ, STATUSD_REDIRECT_ALLOW="a.example, b.example")
+        with Statusd(env=env) as server:
+            c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            c.request("GET", "/redirect-to?url=https://b.example/x")
+            r = c.getresponse()
+            r.read()
+            self.assertEqual((r.status, r.getheader("Location")), (302, "https://b.example/x"))
+            c.request("GET", "/redirect-to?url=https://c.example/x")
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 400)
+            c.close()
+
+    def test_dash_h_is_help(self):
+        done = subprocess.run([binary_path(), "-h"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Usage: statusd", done.stdout)
+
+    def test_a_bad_duration_says_what_is_accepted(self):
+        done = subprocess.run([binary_path(), "--max-delay", "1e3"], capture_output=True,
+                              text=True, timeout=10)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("decimal number with at most 3 decimals (like 1.5)", done.stderr)
+        self.assertIn("from 0 to 86400", done.stderr)
 
     def test_flag_beats_env_for_log_format(self):
         env = dict(os.environ, STATUSD_LOG="json")

@@ -356,6 +356,14 @@ class TestSequence(unittest.TestCase):
 # --- /flaky -----------------------------------------------------------------------------------
 
 class TestFlaky(unittest.TestCase):
+    def test_a_keyless_count_says_it_is_shared(self):
+        keyless, _ = get("/flaky/1000000?lang=en")
+        self.assertIn(b"shared with every client", keyless.body)
+        keyed, _ = get("/flaky/1000000?lang=en&key=" + unique_key("own"))
+        self.assertNotIn(b"shared with every client", keyed.body)
+        for path in ("/sequence/200,201?lang=en", "/ratelimit/100/60?lang=en"):
+            self.assertIn(b"shared with every client", get(path)[0].body, path)
+
     def test_flaky_fails_n_times_then_succeeds(self):
         path = "/flaky/3?status=500&then=201&key=" + unique_key("flaky")
         self.assertEqual([status_of(path) for _ in range(5)], [500, 500, 500, 201, 201])
@@ -389,6 +397,11 @@ class TestFlaky(unittest.TestCase):
 # --- /ratelimit -------------------------------------------------------------------------------
 
 class TestRatelimit(unittest.TestCase):
+    def test_the_note_says_reset_is_a_delta(self):
+        response, _ = get("/ratelimit/5/60?lang=en&key=" + unique_key("delta"))
+        self.assertIn(b"a delta", response.body)
+        self.assertLessEqual(int(response.header("X-RateLimit-Reset")), 60)
+
     def test_ratelimit_counts_down_then_429_with_retry_after(self):
         path = "/ratelimit/3/60?key=" + unique_key("quota")
         responses = [get(path)[0] for _ in range(5)]
@@ -520,6 +533,35 @@ class TestJournal(unittest.TestCase):
             self.assertIsInstance(r["time_ms"], int)
             self.assertTrue(before_ms - 1000 <= r["time_ms"] <= after_ms + 1000, r["time_ms"])
         self.assertLessEqual(records[0]["time_ms"], records[1]["time_ms"])
+
+    def test_a_hang_is_in_the_journal_while_it_hangs(self):
+        key = unique_key("hang")
+        with RawConnection(SERVER.port, timeout=5) as c:
+            c.request("GET", "/fault/hang?key=" + key)
+            # The client is still waiting; the journal already holds its request.
+            deadline = time.monotonic() + 3
+            records = journal(key)
+            while not records and time.monotonic() < deadline:
+                time.sleep(0.05)
+                records = journal(key)
+            self.assertEqual(len(records), 1, records)
+            self.assertEqual((records[0]["status"], records[0]["fault"]), (0, "fault-hang"))
+
+    def test_faults_are_journaled_with_what_was_sent(self):
+        key = unique_key("faults")
+        for kind in ("reset", "close", "bad-chunk", "garbage"):
+            with RawConnection(SERVER.port, timeout=5) as c:
+                c.request("GET", "/fault/%s?key=%s" % (kind, key))
+                try:
+                    c.read_until_close(timeout=5)
+                except OSError:
+                    pass  # the reset
+        by_path = {r["path"].split("?")[0]: r for r in journal(key)}
+        self.assertEqual((by_path["/fault/bad-chunk"]["status"],
+                          by_path["/fault/bad-chunk"]["fault"]), (200, "fault-bad-chunk"))
+        for kind in ("reset", "close", "garbage"):
+            record = by_path["/fault/" + kind]
+            self.assertEqual((record["status"], record["fault"]), (0, "fault-" + kind))
 
     def test_journal_itself_is_not_recorded(self):
         key = unique_key("self")

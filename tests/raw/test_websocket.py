@@ -37,8 +37,12 @@ def expected_accept(key):
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode("ascii")
 
 
+# Most tests ask for the greeting: it tells them the session is running before they go on.
+GREETING_TARGET = "/status/101?greeting=1"
+
+
 def handshake_request(key=None, version="13", upgrade="websocket", connection="Upgrade",
-                      method="GET", http="HTTP/1.1", extra=(), target="/status/101"):
+                      method="GET", http="HTTP/1.1", extra=(), target=GREETING_TARGET):
     lines = ["%s %s %s" % (method, target, http), "Host: 127.0.0.1"]
     if upgrade is not None:
         lines.append("Upgrade: %s" % upgrade)
@@ -78,7 +82,7 @@ def client_frame(opcode, payload=b"", fin=True, masked=True, rsv=0, length_form=
 class WsClient:
     """One connection that has done the opening handshake; reads server frames strictly."""
 
-    def __init__(self, port, extra_after_handshake=b"", target="/status/101"):
+    def __init__(self, port, extra_after_handshake=b"", target=GREETING_TARGET):
         self.conn = RawConnection(port)
         self.key = new_key()
         self.conn.send(handshake_request(self.key, target=target) + extra_after_handshake)
@@ -147,16 +151,13 @@ class WebSocketTest(unittest.TestCase):
     def port(self):
         return SERVER.port
 
-    def open(self, extra_after_handshake=b"", greeting=False):
-        """A session after its 101; with greeting, the greeting frame read and checked."""
-        target = "/status/101?greeting=1" if greeting else "/status/101"
-        ws = WsClient(self.port, extra_after_handshake, target)
+    def open(self, extra_after_handshake=b""):
+        ws = WsClient(self.port, extra_after_handshake)
         self.addCleanup(ws.close)
         self.assertEqual(ws.response.status, 101, ws.response.raw)
-        if greeting:
-            fin, opcode, payload = ws.read_frame()
-            self.assertEqual((fin, opcode), (True, TEXT))
-            self.assertEqual(payload.decode("utf-8"), GREETING)
+        fin, opcode, payload = ws.read_frame()
+        self.assertEqual((fin, opcode), (True, TEXT))
+        self.assertEqual(payload.decode("utf-8"), GREETING)
         return ws
 
     def assertEcho(self, ws, opcode, payload):
@@ -200,24 +201,24 @@ class Handshake(WebSocketTest):
         # libmicrohttpd 0.9.75 adds its own; a second would read "Upgrade, Upgrade".
         self.assertEqual(ws.response.header_all("Connection"), ["Upgrade"], ws.response.raw)
 
-    def test_greeting_explains_101_in_both_languages_when_asked(self):
-        ws = self.open(greeting=True)
-        self.assertEcho(ws, TEXT, b"after the greeting")
+    def test_greeting_explains_101_in_both_languages(self):
+        self.open()
 
-    def test_echo_is_pure_by_default_the_first_frame_is_the_echo(self):
-        ws = self.open()
+    def test_echo_is_pure_by_default(self):
+        # No greeting unless asked: the first frame back is the client's own message.
+        ws = WsClient(self.port, target="/status/101")
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.response.status, 101, ws.response.raw)
         ws.send(client_frame(TEXT, b"hello"))
         self.assertEqual(ws.read_frame(), (True, TEXT, b"hello"))
+        ws.send(client_frame(BINARY, b"\x00\x01"))
+        self.assertEqual(ws.read_frame(), (True, BINARY, b"\x00\x01"))
 
-    def test_greeting_0_is_a_pure_echo_and_other_values_are_400(self):
+    def test_greeting_only_for_greeting_1(self):
         ws = WsClient(self.port, target="/status/101?greeting=0")
         self.addCleanup(ws.close)
-        self.assertEqual(ws.response.status, 101)
-        ws.send(client_frame(TEXT, b"hello"))
-        self.assertEqual(ws.read_frame(), (True, TEXT, b"hello"))
-        r = self.refusal(handshake_request(new_key(), target="/status/101?greeting=yes"))
-        self.assertEqual(r.status, 400, r.raw[:200])
-        self.assertIn(b"greeting", r.body)
+        ws.send(client_frame(TEXT, b"first"))
+        self.assertEqual(ws.read_frame(), (True, TEXT, b"first"))
 
     def test_handshake_accepts_tokens_in_any_case_and_lists(self):
         c = RawConnection(self.port)
@@ -418,7 +419,7 @@ class Limits(unittest.TestCase):
             sessions = []
             try:
                 for _ in range(self.MAX_SESSIONS):
-                    sessions.append(WsClient(server.port, target="/status/101?greeting=1"))
+                    sessions.append(WsClient(server.port))
                     self.assertEqual(sessions[-1].response.status, 101)
                     # The greeting comes from the running session: only then is it counted.
                     # (A handshake racing an upgrade still in progress gets 101 and then a
@@ -452,10 +453,10 @@ class Limits(unittest.TestCase):
 class Shutdown(unittest.TestCase):
     def test_sigterm_with_open_session_exits_0_within_a_few_seconds(self):
         with StatusdServer() as server:  # leaving the block asserts exit code 0
-            ws = WsClient(server.port, target="/status/101?greeting=1")
+            ws = WsClient(server.port)
             self.addCleanup(ws.close)
             self.assertEqual(ws.response.status, 101)
-            self.assertEqual(ws.read_frame()[1], TEXT)  # the greeting: the session runs
+            self.assertEqual(ws.read_frame()[1], TEXT)  # the session runs
             started = time.monotonic()
             server.send_sigterm()
             # The session is told the server is going away, then the connection ends.
