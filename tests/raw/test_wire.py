@@ -398,6 +398,16 @@ class HostAndTarget(WireTest):
         self.assertEqual(r.status, 302, r)
         self.assertTrue(r.header("Location").startswith("http://target.example:81/redirect/0"), r)
 
+    def test_redirect_allow_covers_an_absolute_form_authority(self):
+        with StatusdServer("--redirect-allow", "example.com") as server:
+            target = "http://evil.example/redirect/1?type=absolute"
+            _, r = exchange(server.port, get(target, extra=b""))  # Host: 127.0.0.1 is ignored
+            self.assertEqual(r.status, 400, r)
+            self.assertIsNone(r.header("Location"))
+            _, r = exchange(server.port, get("http://example.com:81/redirect/1?type=absolute"))
+            self.assertEqual(r.status, 302, r)
+            self.assertTrue(r.header("Location").startswith("http://example.com:81/redirect/0"))
+
     def test_absolute_form_without_path_is_the_index(self):
         _, r = exchange(self.port, get("http://127.0.0.1"))
         self.assertEqual(r.status, 200, r)
