@@ -24,6 +24,10 @@ import time
 HOST = "127.0.0.1"
 SOCKET_TIMEOUT = 5.0          # every connect / send / recv
 START_TIMEOUT = 10.0          # until the "listening" line
+# How much slower than a plain build the binary under test runs: scripts/test sets it for the
+# sanitizer stages (ThreadSanitizer runs the server several times slower). Bounds on how long
+# something may take are multiplied by it; they still fail on a real stall.
+SLOWDOWN = float(os.environ.get("STATUSD_TEST_SLOWDOWN", "1"))
 STOP_TIMEOUT = 15.0           # from SIGTERM to exit (the server's own grace is 10 s)
 MAX_RESPONSE_BYTES = 16 << 20  # one response may not exceed this
 

@@ -14,6 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import RawConnection, StatusdServer  # noqa: E402
 
 SERVER = None
@@ -174,7 +175,8 @@ class WebSocketTest(unittest.TestCase):
         started = time.monotonic()
         self.assertTrue(ws.server_closes_tcp(), "the server ends the connection after its close")
         if answer:
-            self.assertLess(time.monotonic() - started, 0.5, "no linger once the close is answered")
+            self.assertLess(time.monotonic() - started, 0.5 * harness.SLOWDOWN,
+                            "no linger once the close is answered")
 
     def refusal(self, request):
         c = RawConnection(self.port)
