@@ -24,9 +24,8 @@ static struct {
 bool stall_watch_init(unsigned timeout_s)
 {
     watch.timeout_ms = (uint64_t)timeout_s * 1000;
-    struct request request = { 0 };
     struct reply reply;
-    reply_error(&reply, &request, 408,
+    reply_error(&reply, NULL, 408,
                 "The request did not arrive in full within the server's --timeout; the "
                 "connection is closed.",
                 "请求未能在服务器的 --timeout 时间内完整到达；连接已关闭。");

@@ -1,6 +1,7 @@
 #include "exchange.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -189,19 +190,30 @@ void reply_remove_header(struct reply *reply, const char *name)
 /* Every method statusd knows but the request's: the Allow of a 405 (SPEC §2). GET and HEAD
  * go together, so that a HEAD is answered with GET's headers and Content-Length
  * (RFC 9110 §9.3.2), and an Allow never offers HEAD where GET is refused. */
-static const char *allow_all_but(struct request *request)
+/* Every method but the request's, one list per method, made once: the value needs no
+ * request scratch space, so a page or the 408 can explain a code without a request. */
+static char allow_lists[METHOD_COUNT][128];
+static pthread_once_t allow_lists_once = PTHREAD_ONCE_INIT;
+
+static void make_allow_lists(void)
 {
-    bool reading = request->method_id == METHOD_GET || request->method_id == METHOD_HEAD;
-    char list[128] = "";
-    for (int m = 0; m < METHOD_OTHER; m++) {
-        if ((enum method)m == request->method_id ||
-            (reading && (m == METHOD_GET || m == METHOD_HEAD)))
-            continue;
-        if (list[0])
-            strcat(list, ", ");
-        strcat(list, method_names[m]);
+    for (int request_method = 0; request_method < METHOD_COUNT; request_method++) {
+        bool reading = request_method == METHOD_GET || request_method == METHOD_HEAD;
+        char *list = allow_lists[request_method];
+        for (int m = 0; m < METHOD_OTHER; m++) {
+            if (m == request_method || (reading && (m == METHOD_GET || m == METHOD_HEAD)))
+                continue;
+            if (list[0])
+                strcat(list, ", ");
+            strcat(list, method_names[m]);
+        }
     }
-    return request_printf(request, "%s", list);
+}
+
+static const char *allow_all_but(const struct request *request)
+{
+    pthread_once(&allow_lists_once, make_allow_lists);
+    return allow_lists[request ? request->method_id : METHOD_GET];
 }
 
 void reply_explain(struct reply *reply, struct request *request, unsigned code, unsigned sub)

@@ -263,6 +263,8 @@ void reply_remove_header(struct reply *reply, const char *name);
 /* The reply explains status code (sub-status sub, 0 for none): it takes the catalogue entry
  * and every header the catalogue says the code carries, with default values. Every endpoint
  * that sends code N goes through here, so N carries the same headers whichever URL sent it. */
+/* request may be NULL (a page or the 408 explaining a code outside any request): {methods}
+ * is then as for GET. */
 void reply_explain(struct reply *reply, struct request *request, unsigned code, unsigned sub);
 
 /* A 400 naming the parameter and what it accepts, in both languages. */
