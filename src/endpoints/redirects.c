@@ -137,6 +137,11 @@ static bool send_redirect(struct request *request, struct reply *reply, unsigned
         return false;
     }
     reply->link = target;
+    /* The catalogue's sentence describes /status/3xx's default target, not this route's. */
+    reply->location_why[LANGUAGE_EN] = request_printf(
+        request, "Where the client goes next: %s, the next hop this route chose.", target);
+    reply->location_why[LANGUAGE_ZH] = request_printf(
+        request, "客户端下一步要去的地址：%s，即本路由选定的下一跳。", target);
     return true;
 }
 

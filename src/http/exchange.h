@@ -180,6 +180,12 @@ struct reply {
     unsigned interim;
     /* A sentence about this response in particular: which parameter was wrong, ... */
     const char *note[LANGUAGE_COUNT];
+    /* Overrides the entry's "temporary or permanent" when not PERSISTENCE_NONE: a 404 for a
+     * route statusd does not have is permanent, though a 404 in general may not be. */
+    enum persistence persistence;
+    /* Why Location points where it does, when a route chose it (/redirect/, /loop/): the
+     * catalogue's sentence describes /status/3xx's default target. NULL: the catalogue's. */
+    const char *location_why[LANGUAGE_COUNT];
     /* Where to go next; the body links it (3xx targets, the index from a 404). */
     const char *link;
     struct reply_header headers[REPLY_MAX_HEADERS];

@@ -181,5 +181,48 @@ class InterimTruth(unittest.TestCase):
         self.assertEqual(status, 103)
 
 
+class TemporaryOrPermanent(unittest.TestCase):
+    """The "temporary or permanent" line fits the class; Location's explanation fits the route."""
+
+    def persistence(self, path, language="en"):
+        for line in get(path + ("&" if "?" in path else "?") + "lang=" + language)[3].splitlines():
+            if line.startswith(("Temporary or permanent: ", "暂时还是永久: ")):
+                return line.split(": ", 1)[1]
+        return None
+
+    def test_redirects_do_not_succeed_later(self):
+        for code in (300, 302, 303, 307):
+            self.assertEqual(self.persistence("/status/%d" % code),
+                             "temporary: the target may change, so keep using the original URL")
+            self.assertNotIn("成功", self.persistence("/status/%d" % code, "zh"))
+        for code in (301, 308):
+            self.assertIn("use the new URL from now on", self.persistence("/status/%d" % code))
+
+    def test_304_is_not_a_failure(self):
+        self.assertIsNone(self.persistence("/status/304"))
+        self.assertIsNone(self.persistence("/codes/304"))
+
+    def test_missing_route_is_permanent(self):
+        self.assertEqual(get("/no/such/route")[0], 404)
+        self.assertEqual(self.persistence("/no/such/route"),
+                         "permanent: repeating the same request will not change the answer")
+        body = json.loads(get("/no/such/route", accept="application/json")[3])
+        self.assertEqual(body["persistence"], "permanent")
+        # A 404 asked for on purpose keeps the catalogue's word.
+        self.assertEqual(self.persistence("/status/404"),
+                         "temporary: the same request may succeed later")
+
+    def test_location_explained_for_the_route(self):
+        for path, target in (("/redirect/2", "/redirect/1"), ("/loop/3", "/loop/3/1")):
+            for accept in ("text/plain", "text/html"):
+                status, _, headers, text = get(path, accept=accept)
+                self.assertEqual(headers["Location"], target, path)
+                self.assertNotIn("/status/200", text, (path, accept))
+                self.assertIn("Where the client goes next: " + target, text, path)
+                self.assertIn("客户端下一步要去的地址：" + target, text, path)
+        # /status/302 still explains its default target.
+        self.assertIn("points it at /status/200", get("/status/302")[3])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
