@@ -37,6 +37,22 @@ static void next_step(struct state_counters *counters, void *arg)
     *(uint64_t *)arg = counters->count++;
 }
 
+
+/* Without ?key= every client that asks for the same URL moves one global counter: a second CI
+ * job, a retrying client or a browser tab would silently eat the steps. The note says so. */
+static void note_shared_counter(struct request *request, struct reply *reply, const char *key)
+{
+    if (*key || !reply->note[LANGUAGE_EN] || !reply->note[LANGUAGE_ZH])
+        return; /* keyed, or the arena was full: the short note stands */
+    reply->note[LANGUAGE_EN] = request_printf(
+        request, "%s No ?key= was given, so this counter is shared by every client that asks "
+                 "for the same URL without one; add ?key=<something unique> for your own.",
+        reply->note[LANGUAGE_EN]);
+    reply->note[LANGUAGE_ZH] = request_printf(
+        request, "%s未提供 ?key=，因此所有不带 key 请求同一网址的客户端共用这一个计数器；"
+                 "加上 ?key=<唯一的值> 即可独占一个。",
+        reply->note[LANGUAGE_ZH]);
+}
 static bool take_step(struct request *request, struct reply *reply, const char *state_key,
                       uint64_t *step)
 {
@@ -119,6 +135,7 @@ void stateful_sequence(struct request *request, struct reply *reply)
     reply->note[LANGUAGE_ZH] = request_printf(request, "这个序列的第 %zu 步，共 %zu 步%s。", index + 1,
                                               list.count,
                                               cycling ? "（最后一步之后从头开始）" : "（之后停在最后一步）");
+    note_shared_counter(request, reply, key);
 }
 
 void stateful_flaky(struct request *request, struct reply *reply)
@@ -168,6 +185,7 @@ void stateful_flaky(struct request *request, struct reply *reply)
         reply->note[LANGUAGE_ZH] = request_printf(request, "在 %llu 次失败之后成功。",
                                                   (unsigned long long)failures);
     }
+    note_shared_counter(request, reply, key);
 }
 
 struct window_step {

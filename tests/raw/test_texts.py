@@ -224,5 +224,33 @@ class TemporaryOrPermanent(unittest.TestCase):
         self.assertIn("points it at /status/200", get("/status/302")[3])
 
 
+class SharedCounterNote(unittest.TestCase):
+    def test_without_key_the_body_says_the_counter_is_shared(self):
+        for path in ("/sequence/500,200", "/flaky/1"):
+            text = get(path + "?lang=en")[3]
+            self.assertIn("No ?key= was given, so this counter is shared", text, path)
+            self.assertIn("共用这一个计数器", get(path + "?lang=zh")[3], path)
+            keyed = get(path + "?lang=en&key=texts-own")[3]
+            self.assertNotIn("No ?key=", keyed, path)
+
+
+class CurlLinesOnAPhone(unittest.TestCase):
+    """The stylesheet never lets a curl line break inside a word (the browser suite shows the
+    page; this checks the rules that decide it, served as the browser gets them)."""
+
+    def test_cmd_breaks_only_at_spaces(self):
+        status, _, _, css = get("/static/style.css", accept="text/css")
+        self.assertEqual(status, 200)
+        css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+        rules = dict((sel.strip(), body) for sel, body in re.findall(r"([^{}]+)\{([^}]*)\}", css))
+        cmd = rules.get("pre code.cmd", "")
+        self.assertIn("word-break: normal", cmd)
+        self.assertIn("overflow-wrap: normal", cmd)
+        self.assertNotIn("break-all", rules.get("pre", ""))
+        self.assertIn("overflow-x: auto", rules.get("pre", ""))
+        page = get("/codes/301", accept="text/html")[3]
+        self.assertIn('<code class="cmd"', page)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
