@@ -180,6 +180,8 @@ struct reply {
     unsigned interim;
     /* A sentence about this response in particular: which parameter was wrong, ... */
     const char *note[LANGUAGE_COUNT];
+    /* The note is the point of the body (a 400 naming the bad parameter): it comes first. */
+    bool note_first;
     /* Overrides the entry's "temporary or permanent" when not PERSISTENCE_NONE: a 404 for a
      * route statusd does not have is permanent, though a 404 in general may not be. */
     enum persistence persistence;
@@ -245,7 +247,9 @@ void reply_remove_header(struct reply *reply, const char *name);
  * that sends code N goes through here, so N carries the same headers whichever URL sent it. */
 void reply_explain(struct reply *reply, struct request *request, unsigned code, unsigned sub);
 
-/* A 400 naming the parameter and what it accepts, in both languages. */
+/* A 400 naming the parameter and what it accepts, in both languages.
+ * Name a path segment in braces ("{n}"): the body then says "path segment", not
+ * "parameter". The note comes first in the body. */
 void reply_bad_parameter(struct reply *reply, struct request *request, const char *parameter,
                          const char *accepted_en, const char *accepted_zh);
 

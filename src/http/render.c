@@ -144,6 +144,9 @@ static void render_text(struct strbuf *out, enum languages languages, const stru
 {
     int count = languages_count(languages);
     strbuf_printf(out, "%u %s\n", s->code, s->reason);
+    for (int i = 0; reply->note_first && i < count; i++)
+        if (reply->note[languages_at(languages, i)])
+            strbuf_printf(out, "%s%s\n", i ? "" : "\n", reply->note[languages_at(languages, i)]);
     for (int i = 0; i < count; i++) {
         enum language l = languages_at(languages, i);
         const struct labels *w = &labels[l];
@@ -167,7 +170,7 @@ static void render_text(struct strbuf *out, enum languages languages, const stru
         if (persistence)
             strbuf_printf(out, "%s: %s\n", w->persistence, persistence);
         strbuf_printf(out, "%s: %s\n", w->advice, t->advice);
-        if (reply->note[l])
+        if (reply->note[l] && !reply->note_first)
             strbuf_printf(out, "%s: %s\n", w->note, reply->note[l]);
     }
     if (reply->header_count) {
@@ -295,7 +298,7 @@ static void html_language(struct strbuf *out, enum language l, const struct repl
     strbuf_printf(out, "<dt>%s</dt><dd>", w->advice);
     strbuf_append_html(out, t->advice);
     strbuf_append(out, "</dd>\n");
-    if (reply->note[l]) {
+    if (reply->note[l] && !reply->note_first) {
         strbuf_printf(out, "<dt>%s</dt><dd class=\"note\">", w->note);
         strbuf_append_html(out, reply->note[l]);
         strbuf_append(out, "</dd>\n");
@@ -339,6 +342,14 @@ static void html_article(struct strbuf *out, enum languages languages, const str
     strbuf_printf(out, "<h1><span class=\"code\">%s</span> ", s->key);
     strbuf_append_html(out, s->reason);
     strbuf_append(out, "</h1>\n");
+    for (int i = 0; reply->note_first && i < languages_count(languages); i++) {
+        enum language l = languages_at(languages, i);
+        if (!reply->note[l])
+            continue;
+        strbuf_printf(out, "<p class=\"note first\" lang=\"%s\"><strong>", language_tag(l));
+        strbuf_append_html(out, reply->note[l]);
+        strbuf_append(out, "</strong></p>\n");
+    }
     html_meta(out, languages, reply, s);
     strbuf_printf(out, "<div class=\"languages languages-%d\">\n", languages_count(languages));
     for (int i = 0; i < languages_count(languages); i++)
@@ -397,6 +408,18 @@ static void render_json(struct strbuf *out, enum languages languages, const stru
     if (!o) {
         out->failed = true;
         return;
+    }
+    if (reply->note_first) {
+        /* The bad parameter, at the top where a reader looks first; also each language's note. */
+        json_t *error = json_object();
+        for (int i = 0; error && i < languages_count(languages); i++) {
+            enum language l = languages_at(languages, i);
+            if (reply->note[l])
+                json_object_set_new(error, l == LANGUAGE_ZH ? "zh" : "en",
+                                    json_string(reply->note[l]));
+        }
+        if (error)
+            json_object_set_new(o, "error", error);
     }
     if (s->class)
         json_object_set_new(o, "class", json_string(s->class->range));

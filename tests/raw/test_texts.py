@@ -252,5 +252,54 @@ class CurlLinesOnAPhone(unittest.TestCase):
         self.assertIn('<code class="cmd"', page)
 
 
+HAN_LATIN = re.compile(r"[\u4e00-\u9fff][A-Za-z0-9]|[A-Za-z0-9][\u4e00-\u9fff]")
+
+
+class BadRequestBodies(unittest.TestCase):
+    """A 400 starts with the line that helps; path segments are not called parameters."""
+
+    def test_the_useful_line_comes_first(self):
+        status, _, _, text = get("/redirect-to?url=/x&status=999")
+        self.assertEqual(status, 400)
+        lines = text.splitlines()
+        self.assertEqual(lines[0], "400 Bad Request")
+        self.assertEqual(lines[1], "")
+        self.assertTrue(lines[2].startswith("参数 'status' 无效"), lines[2])
+        self.assertTrue(lines[3].startswith("Parameter 'status' is not valid"), lines[3])
+        self.assertEqual(text.count("Parameter 'status' is not valid"), 1)
+
+    def test_html_and_json_lead_with_it(self):
+        html = get("/delay/abc", accept="text/html")[3]
+        first = html.index('class="note first"')
+        self.assertLess(first, html.index("<dl>"))
+        self.assertIn("The path segment {s} is not valid", html)
+        body = json.loads(get("/delay/abc", accept="application/json")[3])
+        self.assertIn("The path segment {s} is not valid", body["error"]["en"])
+        self.assertIn("路径段 {s} 无效", body["error"]["zh"])
+
+    def test_path_segments_are_not_parameters(self):
+        for path, name in (("/status/abc", "{code}"), ("/redirect/x", "{n}"),
+                           ("/fault/nope", "{kind}"), ("/range/x", "{n}"),
+                           ("/ratelimit/0/5", "{limit}"), ("/flaky/x", "{n}")):
+            status, _, _, text = get(path + "?lang=en")
+            self.assertEqual(status, 400, path)
+            self.assertIn("The path segment %s is not valid" % name, text, path)
+            self.assertNotIn("Parameter '", text, path)
+        self.assertIn("Parameter 'then' is not valid", get("/status/103?then=1&lang=en")[3])
+
+    def test_chinese_spacing(self):
+        for path in ("/range/x", "/status/103?then=1", "/redirect/x", "/status/abc",
+                     "/delay/abc", "/ratelimit/0/5"):
+            text = get(path + ("&" if "?" in path else "?") + "lang=zh")[3]
+            first = text.splitlines()[2]
+            self.assertIsNone(HAN_LATIN.search(first), (path, first))
+        self.assertIn("可接受的值为 0 到", get("/range/x?lang=zh")[3])
+
+    def test_catalogue_chinese_spacing(self):
+        for name in ("1xx-3xx.json", "4xx.json", "5xx.json", "iis.json", "classes.json"):
+            text = json.dumps(load_catalog_file(name), ensure_ascii=False)
+            self.assertEqual(HAN_LATIN.findall(text), [], name)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
