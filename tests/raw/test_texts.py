@@ -301,5 +301,46 @@ class BadRequestBodies(unittest.TestCase):
             self.assertEqual(HAN_LATIN.findall(text), [], name)
 
 
+class CatalogueTexts(unittest.TestCase):
+    """Facts the catalogue states (issue 10, part 5, "Texts")."""
+
+    def entry(self, key):
+        return [e for e in catalogue() if e["key"] == key][0]
+
+    def test_308_history(self):
+        e = self.entry("308")
+        for rfc in ("RFC 7238", "2014", "RFC 7538", "RFC 9110"):
+            self.assertIn(rfc, e["en"]["meaning"])
+            self.assertIn(rfc, e["zh"]["meaning"])
+
+    def test_100_final_status_that_applies(self):
+        e = self.entry("100")
+        for code in ("401", "413", "415", "417"):
+            self.assertIn(code, e["en"]["meaning"])
+            self.assertIn(code, e["zh"]["meaning"])
+        self.assertNotIn("such as 417", e["en"]["meaning"])
+
+    def test_104_provisionally_registered(self):
+        e = self.entry("104")
+        self.assertTrue(e["official"])
+        self.assertEqual(e["zh"]["title"], "支持可恢复上传")
+        self.assertIn("provisionally registered", e["en"]["meaning"])
+        self.assertNotIn("not registered", get("/codes/104", accept="text/html")[3])
+
+    def test_3xx_class_redirect_limits(self):
+        text = get("/status/399?lang=en")[3] + get("/status/399?lang=zh")[3]
+        for fact in ("RFC 1945", "RFC 2068", "at most 5 redirects", "RFC 2616", "Chromium 20",
+                     "curl 50", "urllib 10", "最多自动跟随 5 次"):
+            self.assertIn(fact, text)
+
+    def test_530_is_not_temporary(self):
+        self.assertEqual(self.entry("530")["persistence"], "permanent")
+
+    def test_reason_casing_matches_title(self):
+        for key in ("494", "598"):
+            e = self.entry(key)
+            self.assertEqual(e["reason"], e["en"]["title"], key)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
