@@ -153,11 +153,12 @@ static void check_examples(struct checker *c, json_t *object, struct catalog_ent
 static enum persistence check_persistence(struct checker *c, json_t *object, unsigned code)
 {
     const char *value = check_string(c, object, "persistence", true);
-    bool needed = code >= 300 && code < 600;
+    /* 304 is neither: it is not a redirect to keep or forget, nor a failure to retry. */
+    bool needed = code >= 300 && code < 600 && code != 304;
     if (!value) {
         if (needed)
-            check_fail(c, "field 'persistence' must be \"temporary\" or \"permanent\" for %uxx",
-                       code / 100);
+            check_fail(c, "field 'persistence' must be \"temporary\" or \"permanent\" for %uxx "
+                       "(but 304)", code / 100);
         return PERSISTENCE_NONE;
     }
     if (strcmp(value, "temporary") == 0)

@@ -72,9 +72,8 @@ static bool take_segment(const struct segments *segments, size_t index,
 static void reply_bad_part(struct reply *reply, struct request *request, const char *part)
 {
     reply_bad_parameter(reply, request, part,
-                        "1 to 128 bytes of UTF-8 text without '/' or control characters, "
-                        "as a path segment",
-                        "1 到 128 字节、不含 '/' 和控制字符的 UTF-8 文本（作为路径的一段）");
+                        "1 to 128 bytes of UTF-8 text without '/' or control characters",
+                        "1 到 128 字节、不含 '/' 和控制字符的 UTF-8 文本");
 }
 
 /* {user}/{pass} from segments first and first + 1, the password being the last segment
@@ -84,12 +83,12 @@ static bool take_user_and_password(struct request *request, struct reply *reply,
                                    char user[PART_MAX_BYTES + 1], char password[PART_MAX_BYTES + 1])
 {
     if (!take_segment(segments, first, user)) {
-        reply_bad_part(reply, request, "user");
+        reply_bad_part(reply, request, "{user}");
         return false;
     }
     /* More segments than expected means the password held a '/'. */
     if ((last && segments->count != first + 2) || !take_segment(segments, first + 1, password)) {
-        reply_bad_part(reply, request, "pass");
+        reply_bad_part(reply, request, "{pass}");
         return false;
     }
     return true;
@@ -297,22 +296,22 @@ static bool digest_parameters(struct request *request, struct reply *reply,
     bool auth_int = segments.length[0] == 8 && strncmp(segments.start[0], "auth-int", 8) == 0;
     if (auth_int) {
         reply_error(reply, request, 400,
-                    "Parameter 'qop' is not valid: it accepts only auth. auth-int (which also "
+                    "The path segment {qop} is not valid: it accepts only auth. auth-int (which also "
                     "hashes the body) is not offered, because libmicrohttpd, which checks digest "
                     "credentials here, implements only qop=auth.",
-                    "参数 'qop' 无效：只接受 auth。这里不提供 auth-int（它还要对消息体做哈希），"
+                    "路径段 {qop} 无效：只接受 auth。这里不提供 auth-int（它还要对消息体做哈希），"
                     "因为在此校验摘要凭据的 libmicrohttpd 只实现了 qop=auth。");
         return false;
     }
     if (!auth) {
-        reply_bad_parameter(reply, request, "qop", "auth (the only qop libmicrohttpd implements)",
+        reply_bad_parameter(reply, request, "{qop}", "auth (the only qop libmicrohttpd implements)",
                             "auth（libmicrohttpd 只实现了这一种 qop）");
         return false;
     }
     if (!take_user_and_password(request, reply, &segments, 1, false, user, password))
         return false;
     if (!digest_algorithm(&segments, algorithm, name)) {
-        reply_bad_parameter(reply, request, "algorithm",
+        reply_bad_parameter(reply, request, "{algorithm}",
                             "MD5 or SHA-256, the ones libmicrohttpd implements (MD5 when "
                             "absent)",
                             "MD5 或 SHA-256，即 libmicrohttpd 实现的算法（省略时为 MD5）");

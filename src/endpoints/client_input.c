@@ -377,7 +377,7 @@ void client_input_method(struct request *request, struct reply *reply)
     const char *allow = NULL;
     if (!list_parse(request->tail, params_valid_token, &methods) ||
         !(allow = list_join(request, &methods))) {
-        reply_bad_parameter(reply, request, "methods",
+        reply_bad_parameter(reply, request, "{methods}",
                             "1 to 16 comma-separated method names (RFC 9110 tokens, "
                             "case-sensitive), as in /method/GET,POST",
                             "1 到 16 个以逗号分隔的方法名（RFC 9110 token，区分大小写），"
@@ -508,7 +508,7 @@ void client_input_negotiate(struct request *request, struct reply *reply)
     const char *list = NULL;
     if (!list_parse(request->tail, is_media_type, &offered) ||
         !(list = list_join(request, &offered))) {
-        reply_bad_parameter(reply, request, "types",
+        reply_bad_parameter(reply, request, "{types}",
                             "1 to 16 comma-separated media types (type/subtype, no wildcards), "
                             "as in /negotiate/application/json,text/csv",
                             "1 到 16 个以逗号分隔的媒体类型（type/subtype，不含通配符），"

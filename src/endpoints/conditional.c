@@ -230,7 +230,7 @@ static bool reply_apply_preconditions(struct reply *reply, struct request *reque
 void conditional_etag(struct request *request, struct reply *reply)
 {
     if (!etag_opaque_is_valid(request->tail)) {
-        reply_bad_parameter(reply, request, "etag",
+        reply_bad_parameter(reply, request, "{etag}",
                             "1 to 128 visible ASCII characters without '\"' or spaces",
                             "1 到 128 个可见 ASCII 字符，不含 '\"' 和空格");
         return;
@@ -296,7 +296,7 @@ void conditional_cache_for(struct request *request, struct reply *reply)
 {
     uint64_t seconds;
     if (!parse_uint(request->tail, ONE_YEAR_S, &seconds)) {
-        reply_bad_parameter(reply, request, "s", "whole seconds from 0 to 31536000 (one year)",
+        reply_bad_parameter(reply, request, "{s}", "whole seconds from 0 to 31536000 (one year)",
                             "0 到 31536000（一年）之间的整数秒");
         return;
     }
@@ -344,7 +344,7 @@ static bool parse_generated_length(struct request *request, struct reply *reply,
 {
     if (parse_uint(request->tail, GENERATED_MAX_BYTES, n))
         return true;
-    reply_bad_parameter(reply, request, "n",
+    reply_bad_parameter(reply, request, "{n}",
                         "a whole number of bytes from 0 to " GENERATED_MAX_TEXT " (10 MiB)",
                         "0 到 " GENERATED_MAX_TEXT "（10 MiB）之间的整数字节数");
     return false;

@@ -46,7 +46,7 @@ void fault_handle(struct request *request, struct reply *reply)
         reply->body = truncated_text; /* Content-Length promises all of it; half is sent */
         reply->body_length = sizeof truncated_text - 1;
     } else {
-        reply_bad_parameter(reply, request, "kind",
+        reply_bad_parameter(reply, request, "{kind}",
                             "reset, close, truncate, bad-chunk, garbage or hang",
                             "reset、close、truncate、bad-chunk、garbage 或 hang");
     }

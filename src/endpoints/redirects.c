@@ -86,7 +86,7 @@ static bool parse_hops(struct request *request, struct reply *reply, const char 
     unsigned max = request->config->max_redirects;
     if (!parse_uint(text, UINT64_MAX, n) || *n < minimum) {
         reply_bad_parameter(
-            reply, request, "n",
+            reply, request, "{n}",
             request_printf(request, "a plain decimal integer from %llu to %u (--max-redirects), "
                                     "as in /redirect/3", (unsigned long long)minimum, max),
             request_printf(request, "%llu 到 %u 之间的十进制整数（--max-redirects），如 /redirect/3",
@@ -95,7 +95,7 @@ static bool parse_hops(struct request *request, struct reply *reply, const char 
     }
     if (*n > max) {
         reply_bad_parameter(
-            reply, request, "n",
+            reply, request, "{n}",
             request_printf(request, "at most %u hops (--max-redirects); %llu is more than this "
                                     "server is configured to send", max, (unsigned long long)*n),
             request_printf(request, "最多 %u 跳（--max-redirects）；%llu 超过了本服务器的设定",
@@ -146,6 +146,11 @@ static bool send_redirect(struct request *request, struct reply *reply, unsigned
         return false;
     }
     reply->link = target;
+    /* The catalogue's sentence describes /status/3xx's default target, not this route's. */
+    reply->location_why[LANGUAGE_EN] = request_printf(
+        request, "Where the client goes next: %s, the next hop this route chose.", target);
+    reply->location_why[LANGUAGE_ZH] = request_printf(
+        request, "客户端下一步要去的地址：%s，即本路由选定的下一跳。", target);
     return true;
 }
 
@@ -286,11 +291,11 @@ void redirects_loop(struct request *request, struct reply *reply)
         return;
     if (slash && (!parse_uint(slash + 1, UINT64_MAX, &step) || step == 0 || step >= n)) {
         if (n == 1)
-            reply_bad_parameter(reply, request, "step", "none: /loop/1 redirects to itself",
+            reply_bad_parameter(reply, request, "{step}", "none: /loop/1 redirects to itself",
                                 "无：/loop/1 重定向到自身");
         else
             reply_bad_parameter(
-                reply, request, "step",
+                reply, request, "{step}",
                 request_printf(request, "/loop/%llu/1 to /loop/%llu/%llu", (unsigned long long)n,
                                (unsigned long long)n, (unsigned long long)(n - 1)),
                 request_printf(request, "/loop/%llu/1 到 /loop/%llu/%llu", (unsigned long long)n,

@@ -103,7 +103,7 @@ void stateful_sequence(struct request *request, struct reply *reply)
     struct code_list list;
     size_t bad;
     if (codelist_parse(request->tail, &list, &bad) != CODELIST_OK) {
-        reply_bad_parameter(reply, request, "codes", "a comma-separated list of codes (503,503,200)",
+        reply_bad_parameter(reply, request, "{codes}", "a comma-separated list of codes (503,503,200)",
                             "以逗号分隔的状态码列表（503,503,200）");
         return;
     }
@@ -112,7 +112,7 @@ void stateful_sequence(struct request *request, struct reply *reply)
     for (size_t i = 0; i < list.count; i++)
         valid = valid && list.items[i].code >= 200 && !list.items[i].sub;
     if (!valid) {
-        reply_bad_parameter(reply, request, "codes",
+        reply_bad_parameter(reply, request, "{codes}",
                             "final codes from 200 to 999, without weights (503,503,200)",
                             "200 到 999 之间的最终状态码，不带权重（503,503,200）");
         return;
@@ -163,7 +163,7 @@ void stateful_flaky(struct request *request, struct reply *reply)
     uint64_t failures, status = 503, then = 200;
     const char *value;
     if (!parse_uint(request->tail, 1000000, &failures)) {
-        reply_bad_parameter(reply, request, "n", "an integer from 0 to 1000000",
+        reply_bad_parameter(reply, request, "{n}", "an integer from 0 to 1000000",
                             "0 到 1000000 之间的整数");
         return;
     }
@@ -215,19 +215,19 @@ void stateful_ratelimit(struct request *request, struct reply *reply)
     char limit_text[24];
     size_t n = slash ? (size_t)(slash - request->tail) : 0;
     if (!slash || n >= sizeof limit_text) {
-        reply_bad_parameter(reply, request, "limit", "/ratelimit/{limit}/{window_s}",
+        reply_bad_parameter(reply, request, "{limit}", "/ratelimit/{limit}/{window_s}",
                             "/ratelimit/{限额}/{窗口秒数}");
         return;
     }
     memcpy(limit_text, request->tail, n);
     limit_text[n] = '\0';
     if (!parse_uint(limit_text, 1000000, &limit) || limit == 0) {
-        reply_bad_parameter(reply, request, "limit", "an integer from 1 to 1000000",
+        reply_bad_parameter(reply, request, "{limit}", "an integer from 1 to 1000000",
                             "1 到 1000000 之间的整数");
         return;
     }
     if (!parse_uint(slash + 1, ONE_DAY_S, &window_s) || window_s == 0) {
-        reply_bad_parameter(reply, request, "window_s", "seconds from 1 to 86400",
+        reply_bad_parameter(reply, request, "{window_s}", "seconds from 1 to 86400",
                             "1 到 86400 秒");
         return;
     }

@@ -39,7 +39,7 @@ static const struct code_choice *pick_code(struct request *request, struct reply
     size_t bad_item;
     enum codelist_error error = codelist_parse(request->tail, list, &bad_item);
     if (error != CODELIST_OK) {
-        reply_bad_parameter(reply, request, "code", codelist_errors_en[error],
+        reply_bad_parameter(reply, request, "{code}", codelist_errors_en[error],
                             codelist_errors_zh[error]);
         return NULL;
     }
@@ -63,12 +63,12 @@ static bool check_sub_status(struct request *request, struct reply *reply,
         return true;
     const char *known = catalog_subs_list(choice->code);
     if (*known)
-        reply_bad_parameter(reply, request, "code",
+        reply_bad_parameter(reply, request, "{code}",
                             request_printf(request, "the known sub-statuses of %u: %s",
                                            choice->code, known),
                             request_printf(request, "%u 已知的子状态码：%s", choice->code, known));
     else
-        reply_bad_parameter(reply, request, "code",
+        reply_bad_parameter(reply, request, "{code}",
                             request_printf(request, "%u without a sub-status (it has none)",
                                            choice->code),
                             request_printf(request, "不带子状态码的 %u（它没有子状态码）",

@@ -13,7 +13,7 @@ void timing_delay(struct request *request, struct reply *reply)
     uint64_t max = request->config->max_delay_ms, ms;
     if (!parse_seconds_ms(request->tail, max, &ms)) {
         reply_bad_parameter(
-            reply, request, "s",
+            reply, request, "{s}",
             request_printf(request, "seconds from 0 to %llu (--max-delay), at most 3 decimals",
                            (unsigned long long)(max / 1000)),
             request_printf(request, "0 到 %llu 秒（--max-delay），最多 3 位小数",

@@ -190,6 +190,14 @@ struct reply {
     unsigned interim;
     /* A sentence about this response in particular: which parameter was wrong, ... */
     const char *note[LANGUAGE_COUNT];
+    /* The note is the point of the body (a 400 naming the bad parameter): it comes first. */
+    bool note_first;
+    /* Overrides the entry's "temporary or permanent" when not PERSISTENCE_NONE: a 404 for a
+     * route statusd does not have is permanent, though a 404 in general may not be. */
+    enum persistence persistence;
+    /* Why Location points where it does, when a route chose it (/redirect/, /loop/): the
+     * catalogue's sentence describes /status/3xx's default target. NULL: the catalogue's. */
+    const char *location_why[LANGUAGE_COUNT];
     /* Where to go next; the body links it (3xx targets, the index from a 404). */
     const char *link;
     struct reply_header headers[REPLY_MAX_HEADERS];
@@ -267,7 +275,9 @@ void reply_remove_header(struct reply *reply, const char *name);
  * is then as for GET. */
 void reply_explain(struct reply *reply, struct request *request, unsigned code, unsigned sub);
 
-/* A 400 naming the parameter and what it accepts, in both languages. */
+/* A 400 naming the parameter and what it accepts, in both languages.
+ * Name a path segment in braces ("{n}"): the body then says "path segment", not
+ * "parameter". The note comes first in the body. */
 void reply_bad_parameter(struct reply *reply, struct request *request, const char *parameter,
                          const char *accepted_en, const char *accepted_zh);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The fixed words around the catalogue's texts, per language. */
 struct labels {
@@ -12,6 +13,8 @@ struct labels {
     const char *persistence;
     const char *temporary;
     const char *permanent;
+    const char *redirect_temporary;
+    const char *redirect_permanent;
     const char *advice;
     const char *note;
     const char *headers;
@@ -32,6 +35,8 @@ static const struct labels labels[LANGUAGE_COUNT] = {
         .persistence = "Temporary or permanent",
         .temporary = "temporary: the same request may succeed later",
         .permanent = "permanent: repeating the same request will not change the answer",
+        .redirect_temporary = "temporary: the target may change, so keep using the original URL",
+        .redirect_permanent = "permanent: use the new URL from now on (update links and bookmarks)",
         .advice = "What to do next",
         .note = "This response",
         .headers = "Headers sent on purpose",
@@ -51,6 +56,8 @@ static const struct labels labels[LANGUAGE_COUNT] = {
         .persistence = "暂时还是永久",
         .temporary = "暂时：同样的请求稍后可能成功",
         .permanent = "永久：原样重复请求不会得到不同的结果",
+        .redirect_temporary = "暂时：目标以后可能改变，请继续使用原来的网址",
+        .redirect_permanent = "永久：今后改用新网址（并更新链接和书签）",
         .advice = "下一步",
         .note = "本次响应",
         .headers = "特意发送的响应头",
@@ -94,10 +101,35 @@ static const struct catalog_text *subject_text(const struct subject *s, enum lan
     return s->entry ? &s->entry->text[l] : &s->class->text[l];
 }
 
-static const char *why_of(const struct subject *s, const char *name, enum language l)
+static const char *why_of(const struct reply *reply, const struct subject *s, const char *name,
+                          enum language l)
 {
+    if (reply->location_why[l] && strcasecmp(name, "Location") == 0)
+        return reply->location_why[l];
     const struct catalog_header *h = catalog_header(s->entry, name);
     return h ? h->why[l] : NULL;
+}
+
+/* The reply's own persistence, else its entry's; PERSISTENCE_NONE when there is nothing to
+ * say (an uncatalogued code, 2xx, 304). */
+static enum persistence persistence_of(const struct reply *reply, const struct subject *s)
+{
+    if (reply->persistence != PERSISTENCE_NONE)
+        return reply->persistence;
+    return s->entry ? s->entry->persistence : PERSISTENCE_NONE;
+}
+
+/* "Temporary or permanent" in words that fit the class: a redirect does not "succeed later",
+ * it tells the client which URL to keep using. NULL for nothing to say. */
+static const char *persistence_text(const struct labels *w, const struct reply *reply,
+                                    const struct subject *s)
+{
+    enum persistence p = persistence_of(reply, s);
+    if (p == PERSISTENCE_NONE)
+        return NULL;
+    if (s->code / 100 == 3)
+        return p == PERSISTENCE_TEMPORARY ? w->redirect_temporary : w->redirect_permanent;
+    return p == PERSISTENCE_TEMPORARY ? w->temporary : w->permanent;
 }
 
 static void source_line(struct strbuf *out, const struct subject *s)
@@ -112,6 +144,9 @@ static void render_text(struct strbuf *out, enum languages languages, const stru
 {
     int count = languages_count(languages);
     strbuf_printf(out, "%u %s\n", s->code, s->reason);
+    for (int i = 0; reply->note_first && i < count; i++)
+        if (reply->note[languages_at(languages, i)])
+            strbuf_printf(out, "%s%s\n", i ? "" : "\n", reply->note[languages_at(languages, i)]);
     for (int i = 0; i < count; i++) {
         enum language l = languages_at(languages, i);
         const struct labels *w = &labels[l];
@@ -131,12 +166,11 @@ static void render_text(struct strbuf *out, enum languages languages, const stru
         if (reply->interim)
             strbuf_printf(out, "%s: %u\n", w->interim, reply->interim);
         strbuf_printf(out, "%s: %s\n", w->meaning, t->meaning);
-        if (s->entry && s->entry->persistence != PERSISTENCE_NONE)
-            strbuf_printf(out, "%s: %s\n", w->persistence,
-                          s->entry->persistence == PERSISTENCE_TEMPORARY ? w->temporary
-                                                                         : w->permanent);
+        const char *persistence = persistence_text(w, reply, s);
+        if (persistence)
+            strbuf_printf(out, "%s: %s\n", w->persistence, persistence);
         strbuf_printf(out, "%s: %s\n", w->advice, t->advice);
-        if (reply->note[l])
+        if (reply->note[l] && !reply->note_first)
             strbuf_printf(out, "%s: %s\n", w->note, reply->note[l]);
     }
     if (reply->header_count) {
@@ -147,7 +181,7 @@ static void render_text(struct strbuf *out, enum languages languages, const stru
         for (size_t h = 0; h < reply->header_count; h++) {
             strbuf_printf(out, "  %s: %s\n", reply->headers[h].name, reply->headers[h].value);
             for (int i = 0; i < count; i++) {
-                const char *why = why_of(s, reply->headers[h].name, languages_at(languages, i));
+                const char *why = why_of(reply, s, reply->headers[h].name, languages_at(languages, i));
                 if (why)
                     strbuf_printf(out, "    %s\n", why);
             }
@@ -258,14 +292,13 @@ static void html_language(struct strbuf *out, enum language l, const struct repl
     strbuf_printf(out, "<dt>%s</dt><dd>", w->meaning);
     strbuf_append_html(out, t->meaning);
     strbuf_append(out, "</dd>\n");
-    if (s->entry && s->entry->persistence != PERSISTENCE_NONE)
-        strbuf_printf(out, "<dt>%s</dt><dd>%s</dd>\n", w->persistence,
-                      s->entry->persistence == PERSISTENCE_TEMPORARY ? w->temporary
-                                                                     : w->permanent);
+    const char *persistence = persistence_text(w, reply, s);
+    if (persistence)
+        strbuf_printf(out, "<dt>%s</dt><dd>%s</dd>\n", w->persistence, persistence);
     strbuf_printf(out, "<dt>%s</dt><dd>", w->advice);
     strbuf_append_html(out, t->advice);
     strbuf_append(out, "</dd>\n");
-    if (reply->note[l]) {
+    if (reply->note[l] && !reply->note_first) {
         strbuf_printf(out, "<dt>%s</dt><dd class=\"note\">", w->note);
         strbuf_append_html(out, reply->note[l]);
         strbuf_append(out, "</dd>\n");
@@ -290,7 +323,7 @@ static void html_headers(struct strbuf *out, enum languages languages, const str
         strbuf_append(out, "</code>");
         for (int i = 0; i < languages_count(languages); i++) {
             enum language l = languages_at(languages, i);
-            const char *why = why_of(s, reply->headers[h].name, l);
+            const char *why = why_of(reply, s, reply->headers[h].name, l);
             if (why) {
                 strbuf_printf(out, "<p class=\"why\" lang=\"%s\">", language_tag(l));
                 strbuf_append_html(out, why);
@@ -309,6 +342,14 @@ static void html_article(struct strbuf *out, enum languages languages, const str
     strbuf_printf(out, "<h1><span class=\"code\">%s</span> ", s->key);
     strbuf_append_html(out, s->reason);
     strbuf_append(out, "</h1>\n");
+    for (int i = 0; reply->note_first && i < languages_count(languages); i++) {
+        enum language l = languages_at(languages, i);
+        if (!reply->note[l])
+            continue;
+        strbuf_printf(out, "<p class=\"note first\" lang=\"%s\"><strong>", language_tag(l));
+        strbuf_append_html(out, reply->note[l]);
+        strbuf_append(out, "</strong></p>\n");
+    }
     html_meta(out, languages, reply, s);
     strbuf_printf(out, "<div class=\"languages languages-%d\">\n", languages_count(languages));
     for (int i = 0; i < languages_count(languages); i++)
@@ -368,6 +409,18 @@ static void render_json(struct strbuf *out, enum languages languages, const stru
         out->failed = true;
         return;
     }
+    if (reply->note_first) {
+        /* The bad parameter, at the top where a reader looks first; also each language's note. */
+        json_t *error = json_object();
+        for (int i = 0; error && i < languages_count(languages); i++) {
+            enum language l = languages_at(languages, i);
+            if (reply->note[l])
+                json_object_set_new(error, l == LANGUAGE_ZH ? "zh" : "en",
+                                    json_string(reply->note[l]));
+        }
+        if (error)
+            json_object_set_new(o, "error", error);
+    }
     if (s->class)
         json_object_set_new(o, "class", json_string(s->class->range));
     json_object_set_new(o, "official", json_boolean(s->entry && s->entry->official));
@@ -376,9 +429,11 @@ static void render_json(struct strbuf *out, enum languages languages, const stru
                             json_pack("{s:s, s:s?, s:s}", "name", s->entry->source_name,
                                       "section", s->entry->source_section, "url",
                                       s->entry->source_url));
+    }
+    if (s->entry || reply->persistence != PERSISTENCE_NONE) {
+        enum persistence p = persistence_of(reply, s);
         json_object_set_new(o, "persistence",
-                            s->entry->persistence ? json_string(persistence_names[s->entry->persistence])
-                                                  : json_null());
+                            p ? json_string(persistence_names[p]) : json_null());
     }
     if (reply->interim)
         json_object_set_new(o, "interim", json_integer(reply->interim));
@@ -392,7 +447,7 @@ static void render_json(struct strbuf *out, enum languages languages, const stru
                                  reply->headers[h].value);
         for (int i = 0; i < languages_count(languages); i++) {
             enum language l = languages_at(languages, i);
-            const char *why = why_of(s, reply->headers[h].name, l);
+            const char *why = why_of(reply, s, reply->headers[h].name, l);
             if (why)
                 json_object_set_new(item, l == LANGUAGE_ZH ? "why_zh" : "why_en",
                                     json_string(why));

@@ -85,9 +85,14 @@ void route_dispatch(struct request *request, struct reply *reply)
         return;
     }
     if (!route) {
-        const char *en = request_printf(request, "There is no page at %s.", request->path);
-        const char *zh = request_printf(request, "%s 没有对应的页面。", request->path);
+        const char *en = request_printf(
+            request, "There is no page at %s: statusd has no such route, so asking again will "
+                     "not change the answer.", request->path);
+        const char *zh = request_printf(
+            request, "%s 没有对应的页面：statusd 没有这个路由，再次请求也不会改变结果。",
+            request->path);
         reply_error(reply, request, 404, en, zh);
+        reply->persistence = PERSISTENCE_PERMANENT; /* no such route, however often asked */
         reply->link = "/";
         return;
     }

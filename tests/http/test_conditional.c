@@ -49,11 +49,7 @@ static void expect_status_with(void **state, const char *target, const char *hea
 static void expect_bad_parameter(void **state, const char *target, const char *parameter)
 {
     struct http_response *r = http_get(state, target);
-    expect_status(r, 400);
-    char quoted[64];
-    snprintf(quoted, sizeof quoted, "'%s'", parameter);
-    if (!http_body_contains(r, quoted))
-        fail_msg("%s: the 400 body does not name %s", r->request, quoted);
+    http_assert_bad_parameter(r, parameter); /* '?seed=' quoted, a path segment braced ({n}) */
     http_response_free(r);
 }
 

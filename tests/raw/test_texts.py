@@ -181,5 +181,166 @@ class InterimTruth(unittest.TestCase):
         self.assertEqual(status, 103)
 
 
+class TemporaryOrPermanent(unittest.TestCase):
+    """The "temporary or permanent" line fits the class; Location's explanation fits the route."""
+
+    def persistence(self, path, language="en"):
+        for line in get(path + ("&" if "?" in path else "?") + "lang=" + language)[3].splitlines():
+            if line.startswith(("Temporary or permanent: ", "暂时还是永久: ")):
+                return line.split(": ", 1)[1]
+        return None
+
+    def test_redirects_do_not_succeed_later(self):
+        for code in (300, 302, 303, 307):
+            self.assertEqual(self.persistence("/status/%d" % code),
+                             "temporary: the target may change, so keep using the original URL")
+            self.assertNotIn("成功", self.persistence("/status/%d" % code, "zh"))
+        for code in (301, 308):
+            self.assertIn("use the new URL from now on", self.persistence("/status/%d" % code))
+
+    def test_304_is_not_a_failure(self):
+        self.assertIsNone(self.persistence("/status/304"))
+        self.assertIsNone(self.persistence("/codes/304"))
+
+    def test_missing_route_is_permanent(self):
+        self.assertEqual(get("/no/such/route")[0], 404)
+        self.assertEqual(self.persistence("/no/such/route"),
+                         "permanent: repeating the same request will not change the answer")
+        body = json.loads(get("/no/such/route", accept="application/json")[3])
+        self.assertEqual(body["persistence"], "permanent")
+        # A 404 asked for on purpose keeps the catalogue's word.
+        self.assertEqual(self.persistence("/status/404"),
+                         "temporary: the same request may succeed later")
+
+    def test_location_explained_for_the_route(self):
+        for path, target in (("/redirect/2", "/redirect/1"), ("/loop/3", "/loop/3/1")):
+            for accept in ("text/plain", "text/html"):
+                status, _, headers, text = get(path, accept=accept)
+                self.assertEqual(headers["Location"], target, path)
+                self.assertNotIn("/status/200", text, (path, accept))
+                self.assertIn("Where the client goes next: " + target, text, path)
+                self.assertIn("客户端下一步要去的地址：" + target, text, path)
+        # /status/302 still explains its default target.
+        self.assertIn("points it at /status/200", get("/status/302")[3])
+
+
+class SharedCounterNote(unittest.TestCase):
+    def test_without_key_the_body_says_the_counter_is_shared(self):
+        for path in ("/sequence/500,200", "/flaky/1"):
+            text = get(path + "?lang=en")[3]
+            self.assertIn("No ?key= was given, so this count is shared", text, path)
+            self.assertIn("所有不带 key 的客户端共用", get(path + "?lang=zh")[3], path)
+            keyed = get(path + "?lang=en&key=texts-own")[3]
+            self.assertNotIn("No ?key=", keyed, path)
+
+
+class CurlLinesOnAPhone(unittest.TestCase):
+    """The stylesheet never lets a curl line break inside a word (the browser suite shows the
+    page; this checks the rules that decide it, served as the browser gets them)."""
+
+    def test_cmd_breaks_only_at_spaces(self):
+        status, _, _, css = get("/static/style.css", accept="text/css")
+        self.assertEqual(status, 200)
+        css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+        rules = dict((sel.strip(), body) for sel, body in re.findall(r"([^{}]+)\{([^}]*)\}", css))
+        cmd = rules.get("pre code.cmd", "")
+        self.assertIn("word-break: normal", cmd)
+        self.assertIn("overflow-wrap: normal", cmd)
+        self.assertNotIn("break-all", rules.get("pre", ""))
+        self.assertIn("overflow-x: auto", rules.get("pre", ""))
+        page = get("/codes/301", accept="text/html")[3]
+        self.assertIn('<code class="cmd"', page)
+
+
+HAN_LATIN = re.compile(r"[\u4e00-\u9fff][A-Za-z0-9]|[A-Za-z0-9][\u4e00-\u9fff]")
+
+
+class BadRequestBodies(unittest.TestCase):
+    """A 400 starts with the line that helps; path segments are not called parameters."""
+
+    def test_the_useful_line_comes_first(self):
+        status, _, _, text = get("/redirect-to?url=/x&status=999")
+        self.assertEqual(status, 400)
+        lines = text.splitlines()
+        self.assertEqual(lines[0], "400 Bad Request")
+        self.assertEqual(lines[1], "")
+        self.assertTrue(lines[2].startswith("参数 'status' 无效"), lines[2])
+        self.assertTrue(lines[3].startswith("Parameter 'status' is not valid"), lines[3])
+        self.assertEqual(text.count("Parameter 'status' is not valid"), 1)
+
+    def test_html_and_json_lead_with_it(self):
+        html = get("/delay/abc", accept="text/html")[3]
+        first = html.index('class="note first"')
+        self.assertLess(first, html.index("<dl>"))
+        self.assertIn("The path segment {s} is not valid", html)
+        body = json.loads(get("/delay/abc", accept="application/json")[3])
+        self.assertIn("The path segment {s} is not valid", body["error"]["en"])
+        self.assertIn("路径段 {s} 无效", body["error"]["zh"])
+
+    def test_path_segments_are_not_parameters(self):
+        for path, name in (("/status/abc", "{code}"), ("/redirect/x", "{n}"),
+                           ("/fault/nope", "{kind}"), ("/range/x", "{n}"),
+                           ("/ratelimit/0/5", "{limit}"), ("/flaky/x", "{n}")):
+            status, _, _, text = get(path + "?lang=en")
+            self.assertEqual(status, 400, path)
+            self.assertIn("The path segment %s is not valid" % name, text, path)
+            self.assertNotIn("Parameter '", text, path)
+        self.assertIn("Parameter 'then' is not valid", get("/status/103?then=1&lang=en")[3])
+
+    def test_chinese_spacing(self):
+        for path in ("/range/x", "/status/103?then=1", "/redirect/x", "/status/abc",
+                     "/delay/abc", "/ratelimit/0/5"):
+            text = get(path + ("&" if "?" in path else "?") + "lang=zh")[3]
+            first = text.splitlines()[2]
+            self.assertIsNone(HAN_LATIN.search(first), (path, first))
+        self.assertIn("可接受的值为 0 到", get("/range/x?lang=zh")[3])
+
+    def test_catalogue_chinese_spacing(self):
+        for name in ("1xx-3xx.json", "4xx.json", "5xx.json", "iis.json", "classes.json"):
+            text = json.dumps(load_catalog_file(name), ensure_ascii=False)
+            self.assertEqual(HAN_LATIN.findall(text), [], name)
+
+
+class CatalogueTexts(unittest.TestCase):
+    """Facts the catalogue states (issue 10, part 5, "Texts")."""
+
+    def entry(self, key):
+        return [e for e in catalogue() if e["key"] == key][0]
+
+    def test_308_history(self):
+        e = self.entry("308")
+        for rfc in ("RFC 7238", "2014", "RFC 7538", "RFC 9110"):
+            self.assertIn(rfc, e["en"]["meaning"])
+            self.assertIn(rfc, e["zh"]["meaning"])
+
+    def test_100_final_status_that_applies(self):
+        e = self.entry("100")
+        for code in ("401", "413", "415", "417"):
+            self.assertIn(code, e["en"]["meaning"])
+            self.assertIn(code, e["zh"]["meaning"])
+        self.assertNotIn("such as 417", e["en"]["meaning"])
+
+    def test_104_provisionally_registered(self):
+        e = self.entry("104")
+        self.assertTrue(e["official"])
+        self.assertEqual(e["zh"]["title"], "支持可恢复上传")
+        self.assertIn("provisionally registered", e["en"]["meaning"])
+        self.assertNotIn("not registered", get("/codes/104", accept="text/html")[3])
+
+    def test_3xx_class_redirect_limits(self):
+        text = get("/status/399?lang=en")[3] + get("/status/399?lang=zh")[3]
+        for fact in ("RFC 1945", "RFC 2068", "at most 5 redirects", "RFC 2616", "Chromium 20",
+                     "curl 50", "urllib 10", "最多自动跟随 5 次"):
+            self.assertIn(fact, text)
+
+    def test_530_is_not_temporary(self):
+        self.assertEqual(self.entry("530")["persistence"], "permanent")
+
+    def test_reason_casing_matches_title(self):
+        for key in ("494", "598"):
+            e = self.entry(key)
+            self.assertEqual(e["reason"], e["en"]["title"], key)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -399,10 +399,13 @@ bool http_expect_status(const struct http_response *response, long want)
 void http_assert_bad_parameter(const struct http_response *r, const char *parameter)
 {
     assert_true(http_expect_status(r, 400));
-    char quoted[64];
+    /* A query parameter is quoted ('delay'), a path segment braced ({n}). */
+    char quoted[64], braced[64];
     snprintf(quoted, sizeof quoted, "'%s'", parameter);
-    if (!http_body_contains(r, quoted))
-        fail_msg("%s: the 400 body does not name %s:\n%s", r->request, quoted, r->body);
+    snprintf(braced, sizeof braced, "{%s}", parameter);
+    if (!http_body_contains(r, quoted) && !http_body_contains(r, braced))
+        fail_msg("%s: the 400 body does not name %s or %s:\n%s", r->request, quoted, braced,
+                 r->body);
 }
 
 struct http_response *http_get(void **state, const char *target)
