@@ -381,6 +381,47 @@ static void code_tryit(struct strbuf *out, enum languages languages, const struc
     strbuf_append(out, "</p>\n</section>\n");
 }
 
+/* IIS sub-statuses: the code's page lists and links them; each sub-status links back. */
+static void code_sub_statuses(struct strbuf *out, enum languages languages, unsigned code,
+                              unsigned sub)
+{
+    if (sub) {
+        const struct catalog_entry *parent = catalog_find(code, 0);
+        strbuf_append(out, "<p class=\"parent\">");
+        bilingual(out, languages, "IIS 子状态码，所属状态码：", "An IIS sub-status of");
+        strbuf_printf(out, " <a href=\"/codes/%u\"><code>%u</code> ", code, code);
+        strbuf_append_html(out, parent ? parent->reason : catalog_reason(code));
+        strbuf_append(out, "</a></p>\n");
+        return;
+    }
+    const struct catalog_entry *first = catalog_find(code, 0);
+    size_t start = first ? (size_t)(first - catalog_at(0)) + 1 : catalog_count();
+    if (start >= catalog_count() || catalog_at(start)->code != code)
+        return;
+    strbuf_append(out, "<section class=\"subs\">\n<h2>");
+    bilingual(out, languages, "IIS 子状态码", "IIS sub-statuses");
+    strbuf_append(out, "</h2>\n<p>");
+    char zh[320], en[320];
+    snprintf(zh, sizeof zh,
+             "IIS 在日志和详细错误页中用小数点后的数字说明更具体的原因，客户端收到的仍是 %u。"
+             "statusd 接受 %u.N 和 %u-N 两种写法，%u.0 即 %u 本身。",
+             code, code, code, code, code);
+    snprintf(en, sizeof en,
+             "IIS names a more specific cause after a dot in its logs and detailed error pages; "
+             "the client still receives %u. statusd takes both %u.N and %u-N, and %u.0 is %u "
+             "itself.",
+             code, code, code, code, code);
+    bilingual(out, languages, zh, en);
+    strbuf_append(out, "</p>\n<ul>\n");
+    for (size_t i = start; i < catalog_count() && catalog_at(i)->code == code; i++) {
+        const struct catalog_entry *s = catalog_at(i);
+        strbuf_printf(out, "<li><a href=\"/codes/%s\"><code>%s</code></a> ", s->key, s->key);
+        bilingual(out, languages, s->text[LANGUAGE_ZH].title, s->text[LANGUAGE_EN].title);
+        strbuf_append(out, "</li>\n");
+    }
+    strbuf_append(out, "</ul>\n</section>\n");
+}
+
 struct code_page_build {
     const struct catalog_entry *entry;
     enum languages languages;
@@ -401,6 +442,7 @@ static void *build_code_page(void *context)
     snprintf(title, sizeof title, "%s %s", e->key, e->reason);
     render_html_open(&out, title, languages_at(languages, 0) == LANGUAGE_ZH ? "zh" : "en");
     render_html_article(&out, languages, &reply);
+    code_sub_statuses(&out, languages, e->code, e->sub);
     code_examples(&out, languages, e);
     code_tryit(&out, languages, e);
     code_live_links(&out, languages, e);

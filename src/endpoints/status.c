@@ -16,16 +16,17 @@
 #define DEFAULT_FINAL_AFTER_INTERIM 200
 
 static const char *const codelist_errors_en[] = {
-    [CODELIST_SYNTAX] = "a three-digit code (e.g. 404), an IIS sub-status (403.4), a list "
-                        "(200,500) or a weighted list (200:9,500:1)",
+    [CODELIST_SYNTAX] = "a three-digit code (e.g. 404), an IIS sub-status (403.4, or 500-13 as "
+                        "older IIS documents write it), a list (200,500) or a weighted list "
+                        "(200:9,500:1)",
     [CODELIST_RANGE] = "codes from 100 to 999",
     [CODELIST_TOO_MANY] = "at most 64 codes in a list",
     [CODELIST_WEIGHT] = "weights that are decimal numbers from 0 to 1000000000 (200:9)",
     [CODELIST_ZERO_WEIGHTS] = "weights that are not all 0",
 };
 static const char *const codelist_errors_zh[] = {
-    [CODELIST_SYNTAX] = "三位数字的状态码（如 404）、IIS 子状态码（403.4）、列表（200,500）或带权重的列表"
-                        "（200:9,500:1）",
+    [CODELIST_SYNTAX] = "三位数字的状态码（如 404）、IIS 子状态码（403.4，或旧版 IIS 文档写法 500-13）、"
+                        "列表（200,500）或带权重的列表（200:9,500:1）",
     [CODELIST_RANGE] = "100 到 999 之间的状态码",
     [CODELIST_TOO_MANY] = "列表中最多 64 个状态码",
     [CODELIST_WEIGHT] = "0 到 1000000000 之间的十进制数作为权重（200:9）",

@@ -13,7 +13,14 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* "403" or "403.4": exactly three digits, then optionally a dot and 1-3 digits. */
+/* "403" or "403.4": exactly three digits, then optionally a dot and 1-3 digits. ".0" is the
+ * code itself, as IIS writes it ("404.0" in its logs and documentation).
+ *
+ * "500-13" is the same as "500.13": IIS documentation of old, and the seed documents, spell
+ * sub-statuses with a dash. A dash can also mean a range of codes ("500-504"), so it is a
+ * sub-status only when what follows could not be the end of a range: fewer than three digits
+ * or a number below the first code. Whether the sub-status exists is the catalogue's call
+ * (status.c), as for a dot. */
 static enum codelist_error parse_code(const char *s, size_t n, struct code_choice *choice)
 {
     if (n < 3 || !is_digit(s[0]) || !is_digit(s[1]) || !is_digit(s[2]))
@@ -21,14 +28,15 @@ static enum codelist_error parse_code(const char *s, size_t n, struct code_choic
     choice->code = (unsigned)((s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0'));
     choice->sub = 0;
     if (n > 3) {
-        if (s[3] != '.' || n == 4 || n > 7)
+        if ((s[3] != '.' && s[3] != '-') || n == 4 || n > 7)
             return CODELIST_SYNTAX;
+        bool leading_zero = n > 5 && s[4] == '0';
         for (size_t i = 4; i < n; i++) {
             if (!is_digit(s[i]))
                 return CODELIST_SYNTAX;
             choice->sub = choice->sub * 10 + (unsigned)(s[i] - '0');
         }
-        if (choice->sub == 0)
+        if (leading_zero || (s[3] == '-' && (choice->sub == 0 || choice->sub >= choice->code)))
             return CODELIST_SYNTAX;
     }
     if (choice->code < 100)

@@ -1,5 +1,6 @@
-/* The {code} part of /status/{code}: one code ("404"), an IIS sub-status ("403.4"), a list
- * picked uniformly ("200,500") or by weight ("200:9,500:1"). */
+/* The {code} part of /status/{code}: one code ("404"), an IIS sub-status ("403.4", or "500-13"
+ * as the seed documents write it), a list picked uniformly ("200,500") or by weight
+ * ("200:9,500:1"). */
 #ifndef STATUSD_CODELIST_H
 #define STATUSD_CODELIST_H
 

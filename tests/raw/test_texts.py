@@ -301,6 +301,28 @@ class BadRequestBodies(unittest.TestCase):
             self.assertEqual(HAN_LATIN.findall(text), [], name)
 
 
+class IisSubStatuses(unittest.TestCase):
+    def test_a_code_page_lists_and_links_its_sub_statuses_and_each_links_back(self):
+        status, _, _, body = get("/codes/403", accept="text/html")
+        self.assertEqual(status, 200)
+        for sub in ("403.4", "403.14"):
+            self.assertIn('href="/codes/%s"' % sub, body)
+        status, _, _, body = get("/codes/403.4", accept="text/html")
+        self.assertEqual(status, 200)
+        self.assertIn('href="/codes/403"', body)
+
+    def test_the_sub_statuses_people_meet_are_catalogued(self):
+        for key in ("403.14", "404.3", "404.13", "500.19", "502.3"):
+            self.assertEqual(get("/codes/" + key)[0], 200, key)
+            self.assertEqual(get("/status/" + key)[0], int(key.split(".")[0]), key)
+
+    def test_the_seed_s_dash_spelling_is_a_sub_status(self):
+        self.assertEqual(get("/status/500-13")[0], 500)
+        self.assertEqual(get("/codes/500-13")[0], 200)
+        # A dash before a number that is not a sub-status of the code is not one.
+        self.assertEqual(get("/status/500-999")[0], 400)
+
+
 class CatalogueTexts(unittest.TestCase):
     """Facts the catalogue states (issue 10, part 5, "Texts")."""
 

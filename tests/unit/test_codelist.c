@@ -36,12 +36,43 @@ static void sub_status_parses(void **state)
     assert_int_equal(list.items[0].sub, 100);
 }
 
+static void dot_zero_is_the_code_itself(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("404.0", &list), CODELIST_OK);
+    assert_int_equal(list.items[0].code, 404);
+    assert_int_equal(list.items[0].sub, 0);
+    assert_int_equal(parse("404.00", &list), CODELIST_SYNTAX);
+    assert_int_equal(parse("403.04", &list), CODELIST_SYNTAX);
+}
+
+/* The seed documents write 500-13; a dash followed by a code no lower than the first is a
+ * range (issue 14), never a sub-status. */
+static void dash_sub_status_parses_only_where_no_range_could_be_meant(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("500-13", &list), CODELIST_OK);
+    assert_int_equal(list.items[0].code, 500);
+    assert_int_equal(list.items[0].sub, 13);
+    assert_int_equal(parse("500-100,200", &list), CODELIST_OK);
+    assert_int_equal(list.items[0].sub, 100);
+    assert_int_equal(list.items[1].code, 200);
+    assert_int_equal(parse("403-4:3", &list), CODELIST_OK);
+    assert_int_equal(list.items[0].sub, 4);
+    const char *not_sub[] = { "500-504", "500-500", "500-999", "500-0", "500-", "500-1000",
+                              "500-013", "500-1-2" };
+    for (size_t i = 0; i < sizeof not_sub / sizeof not_sub[0]; i++)
+        assert_int_equal(parse(not_sub[i], &list), CODELIST_SYNTAX);
+}
+
 static void malformed_codes_are_refused(void **state)
 {
     (void)state;
     struct code_list list;
     const char *bad[] = { "", "20", "2000", "abc", "-200", "+200", " 200", "200 ", "20a",
-                          "403.", "403.0", "403.1234", "403.x", "200,", ",200", "200,,500",
+                          "403.", "403.1234", "403.x", "200,", ",200", "200,,500",
                           "0x1F4" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(parse(bad[i], &list), CODELIST_SYNTAX);
@@ -127,6 +158,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(single_code_parses),
         cmocka_unit_test(sub_status_parses),
+        cmocka_unit_test(dot_zero_is_the_code_itself),
+        cmocka_unit_test(dash_sub_status_parses_only_where_no_range_could_be_meant),
         cmocka_unit_test(malformed_codes_are_refused),
         cmocka_unit_test(codes_below_100_are_out_of_range),
         cmocka_unit_test(weighted_list_parses),
