@@ -21,6 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(++count <= size);
     }
     FUZZ_ASSERT(cursor == end);
+    /* A list with no empty element has as many elements as commas plus one. */
+    if (!httplist_has_empty_element(text)) {
+        size_t commas = 0;
+        for (const char *p = text; *p; p++)
+            commas += *p == ',';
+        FUZZ_ASSERT(count == commas + 1);
+    }
     free(text);
     return 0;
 }

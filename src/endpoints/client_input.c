@@ -4,6 +4,7 @@
  * Every refusal of an upload is decided from the head alone, in the precheck, so the body is
  * never read: with Expect: 100-continue the client is told before it sends a byte. */
 #include "config.h"
+#include "httplist.h"
 #include "numbers.h"
 #include "params.h"
 #include "endpoints.h"
@@ -74,19 +75,11 @@ static bool span_copy(struct span item, char *out, size_t size)
 static bool list_parse(const char *text, bool (*valid)(const char *), struct item_list *list)
 {
     list->count = 0;
-    if (!text || strlen(text) > LIST_MAX_BYTES)
+    if (!text || strlen(text) > LIST_MAX_BYTES || httplist_has_empty_element(text))
         return false;
-    const char *p = text;
-    for (;;) {
-        while (is_space(*p))
-            p++;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && is_space(end[-1]))
-            end--;
-        struct span item = { start, (size_t)(end - start) };
+    struct httplist_item element;
+    for (const char *p = text; httplist_next(&p, &element);) {
+        struct span item = { element.start, element.length };
         char copy[MEDIA_TYPE_MAX + 1];
         if (!span_copy(item, copy, sizeof copy) || !valid(copy))
             return false;
@@ -95,10 +88,8 @@ static bool list_parse(const char *text, bool (*valid)(const char *), struct ite
                 return false;
             list->items[list->count++] = item;
         }
-        if (!*p)
-            return true;
-        p++; /* the comma */
     }
+    return true;
 }
 
 /* "a, b, c" in the arena, for Allow, Accept-Post and the notes; NULL when the arena is full. */

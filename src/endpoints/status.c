@@ -1,5 +1,6 @@
 /* /status/{code}: the core (SPEC §2, §3). */
 #include "codelist.h"
+#include "httplist.h"
 #include "numbers.h"
 #include "params.h"
 #include "mhd_response.h"
@@ -149,24 +150,21 @@ static bool apply_allow(struct request *request, struct reply *reply)
         return true;
     char list[256] = "";
     size_t used = 0;
-    const char *p = allow;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+    if (httplist_has_empty_element(allow))
+        goto invalid;
+    struct httplist_item item;
+    for (const char *p = allow; httplist_next(&p, &item);) {
         char method[65];
-        if (n == 0 || n >= sizeof method)
+        if (item.length >= sizeof method)
             goto invalid;
-        memcpy(method, p, n);
-        method[n] = '\0';
+        memcpy(method, item.start, item.length);
+        method[item.length] = '\0';
         if (!params_valid_token(method))
             goto invalid;
         int written = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", method);
         if (written < 0 || (size_t)written >= sizeof list - used)
             goto invalid;
         used += (size_t)written;
-        if (!comma)
-            break;
-        p = comma + 1;
     }
     return reply_set_header(reply, "Allow", request_printf(request, "%s", list));
 invalid:

@@ -42,3 +42,15 @@ bool httplist_has_token(const char *list, const char *token)
             return true;
     return false;
 }
+
+bool httplist_has_empty_element(const char *list)
+{
+    for (const char *p = list;; p++) {
+        p += strspn(p, " \t");
+        if (*p == ',' || *p == '\0')
+            return true; /* nothing between the previous comma (or the start) and this one */
+        p += strcspn(p, ",");
+        if (*p == '\0')
+            return false;
+    }
+}

@@ -9,7 +9,11 @@
  * (entity-tags, parameters with quoted strings) parses those itself.
  *
  * httplist_has_token: whether the list holds token as a whole element, compared
- * case-insensitively (Connection: keep-alive, Upgrade). NULL list: false. */
+ * case-insensitively (Connection: keep-alive, Upgrade). NULL list: false.
+ *
+ * httplist_has_empty_element: whether an element is empty or blank ("a,,b", ",a", "a, ",
+ * ""): statusd's own list parameters (?allow=GET,PUT, /method/GET,PUT) refuse those, where
+ * a header's recipient would skip them. */
 #ifndef STATUSD_HTTPLIST_H
 #define STATUSD_HTTPLIST_H
 
@@ -23,5 +27,6 @@ struct httplist_item {
 
 bool httplist_next(const char **cursor, struct httplist_item *item);
 bool httplist_has_token(const char *list, const char *token);
+bool httplist_has_empty_element(const char *list);
 
 #endif

@@ -51,12 +51,27 @@ static void tokens_are_case_insensitive_whole_elements(void **state)
     assert_false(httplist_has_token(NULL, "upgrade"));
 }
 
+static void empty_elements_are_found_for_strict_lists(void **state)
+{
+    (void)state;
+    assert_false(httplist_has_empty_element("GET"));
+    assert_false(httplist_has_empty_element("GET, PUT ,\tPATCH"));
+    assert_true(httplist_has_empty_element(""));
+    assert_true(httplist_has_empty_element("  "));
+    assert_true(httplist_has_empty_element("GET,,PUT"));
+    assert_true(httplist_has_empty_element("GET, ,PUT"));
+    assert_true(httplist_has_empty_element(",GET"));
+    assert_true(httplist_has_empty_element("GET,"));
+    assert_true(httplist_has_empty_element("GET, "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(splits_and_trims),
         cmocka_unit_test(skips_empty_elements),
         cmocka_unit_test(tokens_are_case_insensitive_whole_elements),
+        cmocka_unit_test(empty_elements_are_found_for_strict_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
