@@ -5,6 +5,7 @@
 
 #include "timer.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,12 +100,53 @@ static struct MHD_Response *build_truncated(const char *text, uint64_t length)
     return response;
 }
 
-/* A 101 that hands the connection to reply->upgrade_handler (websocket.c). libmicrohttpd
- * 0.9.75 adds "Connection: Upgrade" itself; a second one would read "Upgrade, Upgrade" on the
- * wire (docs/libmicrohttpd.md §1), so only the reply's own headers (Upgrade, Sec-WebSocket-Accept) go in. */
+/* After the 101, libmicrohttpd hands the socket over through its upgrade API; the reply's
+ * transport-free handler (websocket.c) gets it as a struct upgraded_connection, and gives it
+ * back through finish(), which asks libmicrohttpd to close it (docs/libmicrohttpd.md §1:
+ * never close() an upgraded socket). */
+static void finish_upgraded(struct upgraded_connection *connection)
+{
+    MHD_upgrade_action(connection->transport, MHD_UPGRADE_ACTION_CLOSE);
+    free(connection);
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *mhd_connection, void *context,
+                       const char *extra_in, size_t extra_in_size, MHD_socket fd,
+                       struct MHD_UpgradeResponseHandle *upgrade)
+{
+    (void)mhd_connection;
+    (void)context;
+    reply_upgrade_fn handler = *(reply_upgrade_fn *)cls;
+    struct upgraded_connection *connection = malloc(sizeof *connection);
+    if (!connection) {
+        MHD_upgrade_action(upgrade, MHD_UPGRADE_ACTION_CLOSE);
+        return;
+    }
+    *connection = (struct upgraded_connection){ fd, extra_in, extra_in_size, finish_upgraded,
+                                                upgrade };
+    handler(connection);
+}
+
+/* A 101 that hands the connection to reply->upgrade_handler. libmicrohttpd 0.9.75 adds
+ * "Connection: Upgrade" itself; a second one would read "Upgrade, Upgrade" on the wire
+ * (docs/libmicrohttpd.md §1), so only the reply's own headers (Upgrade,
+ * Sec-WebSocket-Accept) go in. The handler travels as the callback's argument: a pointer to
+ * a copy the response keeps. */
 static struct MHD_Response *build_upgrade(struct reply *reply, uint64_t *body_length)
 {
-    struct MHD_Response *response = MHD_create_response_for_upgrade(reply->upgrade_handler, NULL);
+    static reply_upgrade_fn handlers[8]; /* the distinct handlers seen; a handful at most */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    reply_upgrade_fn *slot = NULL;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0] && !slot; i++)
+        if (handlers[i] == reply->upgrade_handler || !handlers[i]) {
+            handlers[i] = reply->upgrade_handler;
+            slot = &handlers[i];
+        }
+    pthread_mutex_unlock(&lock);
+    if (!slot)
+        return NULL;
+    struct MHD_Response *response = MHD_create_response_for_upgrade(on_upgrade, slot);
     if (!response)
         return NULL;
     for (size_t i = 0; i < reply->header_count; i++)
@@ -126,7 +168,7 @@ struct MHD_Response *mhd_response_build(struct request *request, struct reply *r
         return build_upgrade(reply, body_length);
     case REPLY_SHARED:
         *body_length = reply->shared_length;
-        return reply->shared;
+        return (struct MHD_Response *)reply->shared;
     default:
         break;
     }

@@ -10,6 +10,7 @@
 #include "strbuf.h"
 
 #include <gnutls/gnutls.h>
+#include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
 

@@ -52,8 +52,8 @@ static struct {
 } sessions = { .stop_fd = -1, .once = PTHREAD_ONCE_INIT };
 
 struct session {
-    MHD_socket socket;
-    struct MHD_UpgradeResponseHandle *upgrade;
+    int socket;
+    struct upgraded_connection *connection; /* given back with finish() when done */
     uint8_t *input; /* bytes read and not yet parsed */
     size_t input_used, input_capacity;
     uint8_t *message; /* a fragmented message being reassembled */
@@ -136,12 +136,8 @@ static bool sessions_available(void)
            atomic_load(&sessions.count) < WEBSOCKET_MAX_SESSIONS;
 }
 
-static void on_upgrade(void *cls, struct MHD_Connection *connection, void *context,
-                       const char *extra_in, size_t extra_in_size, MHD_socket fd,
-                       struct MHD_UpgradeResponseHandle *upgrade);
-static void on_upgrade_with_greeting(void *cls, struct MHD_Connection *connection,
-                                     void *context, const char *extra_in, size_t extra_in_size,
-                                     MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade);
+static void on_upgrade(struct upgraded_connection *connection);
+static void on_upgrade_with_greeting(struct upgraded_connection *connection);
 
 /* The request asks for websocket; false with the refusal in reply when it is not a valid
  * opening handshake. Checked in the order of RFC 6455 §4.2.1. */
@@ -521,8 +517,8 @@ static void *session_run(void *argument)
             send_close(s, code);
         linger(s);
     }
-    /* The last use of the socket: libmicrohttpd closes it, never the application. */
-    MHD_upgrade_action(s->upgrade, MHD_UPGRADE_ACTION_CLOSE);
+    /* The last use of the socket: the transport closes it, never the session. */
+    s->connection->finish(s->connection);
     session_free(s);
     atomic_fetch_sub(&sessions.count, 1);
     return NULL;
@@ -532,16 +528,15 @@ static void *session_run(void *argument)
 
 /* Ends a connection that gets no session: one best-effort close frame, no waiting, since this
  * runs on a libmicrohttpd thread. */
-static void refuse_session(MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade,
-                           uint16_t code)
+static void refuse_session(struct upgraded_connection *connection, uint16_t code)
 {
     uint8_t frame[WS_FRAME_MAX_HEADER];
     size_t header = ws_frame_header(frame, true, WS_OPCODE_CLOSE, 2);
     frame[header] = (uint8_t)(code >> 8);
     frame[header + 1] = (uint8_t)code;
     /* The send buffer is empty right after the 101; if even this fails, the close is all. */
-    (void)send(fd, frame, header + 2, MSG_NOSIGNAL | MSG_DONTWAIT);
-    MHD_upgrade_action(upgrade, MHD_UPGRADE_ACTION_CLOSE);
+    (void)send(connection->fd, frame, header + 2, MSG_NOSIGNAL | MSG_DONTWAIT);
+    connection->finish(connection);
 }
 
 /* Counts a session in, unless the limit is reached or shutdown has begun. */
@@ -564,7 +559,7 @@ static bool reserve_session(void)
 /* With TLS, libmicrohttpd hands over one end of a socketpair and does the TLS itself. A
  * half-close of that end leaves 0.9.75's forwarding stuck: the client's connection was never
  * closed (seen here). So only a TCP socket gets one. */
-static bool is_tcp(MHD_socket fd)
+static bool is_tcp(int fd)
 {
     int domain = 0;
     socklen_t size = sizeof domain;
@@ -573,15 +568,17 @@ static bool is_tcp(MHD_socket fd)
     return domain == AF_INET || domain == AF_INET6;
 }
 
-static struct session *session_create(MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade,
-                                      const char *extra_in, size_t extra_in_size, bool greet)
+static struct session *session_create(struct upgraded_connection *connection, bool greet)
 {
+    int fd = connection->fd;
+    const char *extra_in = connection->extra;
+    size_t extra_in_size = connection->extra_length;
     struct session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->greet = greet;
     s->socket = fd;
-    s->upgrade = upgrade;
+    s->connection = connection;
     s->can_half_close = is_tcp(fd);
     s->input_capacity = extra_in_size > INITIAL_INPUT_BYTES ? extra_in_size : INITIAL_INPUT_BYTES;
     s->input = malloc(s->input_capacity);
@@ -610,44 +607,32 @@ static bool session_start(struct session *s)
 }
 
 /* Runs on the libmicrohttpd thread right after the 101 went out; must not block. */
-static void start_session(const char *extra_in, size_t extra_in_size, MHD_socket fd,
-                          struct MHD_UpgradeResponseHandle *upgrade, bool greet)
+static void start_session(struct upgraded_connection *connection, bool greet)
 {
     if (!reserve_session()) {
         /* Taken by a racing handshake since this one was checked, or shutdown began. */
-        refuse_session(fd, upgrade,
-                       atomic_load(&sessions.stopping) ? WS_CLOSE_GOING_AWAY
-                                                       : WS_CLOSE_TRY_AGAIN_LATER);
+        refuse_session(connection, atomic_load(&sessions.stopping) ? WS_CLOSE_GOING_AWAY
+                                                                   : WS_CLOSE_TRY_AGAIN_LATER);
         return;
     }
-    struct session *s = session_create(fd, upgrade, extra_in, extra_in_size, greet);
+    struct session *s = session_create(connection, greet);
     if (s && session_start(s))
         return;
     if (s)
         session_free(s);
     atomic_fetch_sub(&sessions.count, 1);
-    refuse_session(fd, upgrade, WS_CLOSE_INTERNAL_ERROR);
+    refuse_session(connection, WS_CLOSE_INTERNAL_ERROR);
 }
 
 /* The upgrade handlers, one per kind of session: the reply carries no context of its own. */
-static void on_upgrade(void *cls, struct MHD_Connection *connection, void *context,
-                       const char *extra_in, size_t extra_in_size, MHD_socket fd,
-                       struct MHD_UpgradeResponseHandle *upgrade)
+static void on_upgrade(struct upgraded_connection *connection)
 {
-    (void)cls;
-    (void)connection;
-    (void)context;
-    start_session(extra_in, extra_in_size, fd, upgrade, false);
+    start_session(connection, false);
 }
 
-static void on_upgrade_with_greeting(void *cls, struct MHD_Connection *connection,
-                                     void *context, const char *extra_in, size_t extra_in_size,
-                                     MHD_socket fd, struct MHD_UpgradeResponseHandle *upgrade)
+static void on_upgrade_with_greeting(struct upgraded_connection *connection)
 {
-    (void)cls;
-    (void)connection;
-    (void)context;
-    start_session(extra_in, extra_in_size, fd, upgrade, true);
+    start_session(connection, true);
 }
 
 void websocket_shutdown(void)

@@ -9,7 +9,6 @@
 #include "catalog.h"
 #include "negotiate.h"
 
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -171,6 +170,18 @@ struct reply_stream {
     void (*free_context)(void *context);
 };
 
+/* A connection handed over after a 101 (the WebSocket echo): its socket, the bytes the client
+ * sent right behind its handshake, and how to give it back. The transport fills it in;
+ * finish() must be called exactly once, and the socket never closed by the taker. */
+struct upgraded_connection {
+    int fd;
+    const char *extra;   /* already read past the handshake; valid until the call returns */
+    size_t extra_length;
+    void (*finish)(struct upgraded_connection *connection);
+    void *transport;     /* the transport's own handle */
+};
+typedef void (*reply_upgrade_fn)(struct upgraded_connection *connection);
+
 #define REPLY_MAX_HEADERS 32
 
 struct reply_header {
@@ -211,8 +222,9 @@ struct reply {
     char *owned_body;
     /* Cache-Control; NULL means "no-store" (SPEC §1: a browser must never remember a test). */
     const char *cache_control;
-    /* A response built once and shared, as a cache hands it out; used as is. */
-    struct MHD_Response *shared;
+    /* A response the transport built once and shares (its status cache hands it out), used
+     * as is: opaque here, the transport's own object. */
+    void *shared;
     uint64_t shared_length; /* its body bytes, for the access log */
     /* Few headers: the request head nearly filled the connection's memory and a full set
      * would not fit beside it (the 414/431 refusals). */
@@ -223,7 +235,7 @@ struct reply {
     uint64_t delay_ms;
     /* A protocol switch (status 101, websocket.c): after the 101 and the reply's headers this
      * handler takes the connection over. No body; only the common headers are added. */
-    MHD_UpgradeHandler upgrade_handler;
+    reply_upgrade_fn upgrade_handler;
     /* A body produced over time (stream.next set); the reply's headers still apply. */
     struct reply_stream stream;
     /* A broken connection on purpose (/fault/{kind}), carried out after any delay by the
