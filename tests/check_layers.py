@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-LAYERS = ["lib", "catalog", "http", "daemon", "endpoints"]
+LAYERS = ["lib", "catalog", "http", "daemon", "h2", "endpoints"]
 TOP = {"main.c", "route_table.c", "route_table.h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
