@@ -5,7 +5,6 @@
 
 #include "timer.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +115,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *mhd_connection, void *c
 {
     (void)mhd_connection;
     (void)context;
-    reply_upgrade_fn handler = *(reply_upgrade_fn *)cls;
+    const struct reply_upgrade *taker = cls;
     struct upgraded_connection *connection = malloc(sizeof *connection);
     if (!connection) {
         MHD_upgrade_action(upgrade, MHD_UPGRADE_ACTION_CLOSE);
@@ -124,29 +123,17 @@ static void on_upgrade(void *cls, struct MHD_Connection *mhd_connection, void *c
     }
     *connection = (struct upgraded_connection){ fd, extra_in, extra_in_size, finish_upgraded,
                                                 upgrade };
-    handler(connection);
+    taker->take(connection);
 }
 
 /* A 101 that hands the connection to reply->upgrade_handler. libmicrohttpd 0.9.75 adds
  * "Connection: Upgrade" itself; a second one would read "Upgrade, Upgrade" on the wire
  * (docs/libmicrohttpd.md §1), so only the reply's own headers (Upgrade,
- * Sec-WebSocket-Accept) go in. The handler travels as the callback's argument: a pointer to
- * a copy the response keeps. */
+ * Sec-WebSocket-Accept) go in. The taker (a constant) travels as the callback's argument. */
 static struct MHD_Response *build_upgrade(struct reply *reply, uint64_t *body_length)
 {
-    static reply_upgrade_fn handlers[8]; /* the distinct handlers seen; a handful at most */
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    reply_upgrade_fn *slot = NULL;
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0] && !slot; i++)
-        if (handlers[i] == reply->upgrade_handler || !handlers[i]) {
-            handlers[i] = reply->upgrade_handler;
-            slot = &handlers[i];
-        }
-    pthread_mutex_unlock(&lock);
-    if (!slot)
-        return NULL;
-    struct MHD_Response *response = MHD_create_response_for_upgrade(on_upgrade, slot);
+    struct MHD_Response *response =
+        MHD_create_response_for_upgrade(on_upgrade, (void *)reply->upgrade_handler);
     if (!response)
         return NULL;
     for (size_t i = 0; i < reply->header_count; i++)

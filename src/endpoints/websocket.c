@@ -212,8 +212,9 @@ void websocket_handshake(struct request *request, struct reply *reply)
     reply_explain(reply, request, 101, 0); /* Upgrade: websocket, from the catalogue */
     reply_set_header(reply, "Sec-WebSocket-Accept", accept_value);
     const char *greet = request_query(request, "greeting");
-    reply->upgrade_handler = greet && strcmp(greet, "1") == 0 ? on_upgrade_with_greeting
-                                                              : on_upgrade;
+    static const struct reply_upgrade echo = { on_upgrade },
+                                      echo_with_greeting = { on_upgrade_with_greeting };
+    reply->upgrade_handler = greet && strcmp(greet, "1") == 0 ? &echo_with_greeting : &echo;
 }
 
 /* --- waiting and writing --------------------------------------------------------------- */

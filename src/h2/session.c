@@ -931,11 +931,12 @@ static bool stream_usable(struct h2_stream *stream, void (*free_body)(void *), v
     return false;
 }
 
-bool h2_stream_reset(struct h2_stream *stream, uint32_t error_code)
+/* RST_STREAM or GOAWAY with an error code, posted to the loop. */
+static bool post_error(struct h2_stream *stream, enum h2_command_type kind, uint32_t error_code)
 {
     if (!stream_usable(stream, NULL, NULL))
         return false;
-    struct h2_command *command = command_new(H2_RESET, stream);
+    struct h2_command *command = command_new(kind, stream);
     if (!command) {
         stream_release(stream);
         return false;
@@ -945,18 +946,14 @@ bool h2_stream_reset(struct h2_stream *stream, uint32_t error_code)
     return true;
 }
 
+bool h2_stream_reset(struct h2_stream *stream, uint32_t error_code)
+{
+    return post_error(stream, H2_RESET, error_code);
+}
+
 bool h2_stream_goaway(struct h2_stream *stream, uint32_t error_code)
 {
-    if (!stream_usable(stream, NULL, NULL))
-        return false;
-    struct h2_command *command = command_new(H2_GOAWAY, stream);
-    if (!command) {
-        stream_release(stream);
-        return false;
-    }
-    command->error_code = error_code;
-    h2_post(command);
-    return true;
+    return post_error(stream, H2_GOAWAY, error_code);
 }
 
 bool h2_stream_interim(struct h2_stream *stream, unsigned status, const struct h2_field *fields,

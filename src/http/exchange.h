@@ -180,7 +180,11 @@ struct upgraded_connection {
     void (*finish)(struct upgraded_connection *connection);
     void *transport;     /* the transport's own handle */
 };
-typedef void (*reply_upgrade_fn)(struct upgraded_connection *connection);
+/* Who takes the connection over: a constant of the taker's (websocket.c), so a transport can
+ * carry its address through a callback's void * argument. */
+struct reply_upgrade {
+    void (*take)(struct upgraded_connection *connection);
+};
 
 #define REPLY_MAX_HEADERS 32
 
@@ -235,7 +239,7 @@ struct reply {
     uint64_t delay_ms;
     /* A protocol switch (status 101, websocket.c): after the 101 and the reply's headers this
      * handler takes the connection over. No body; only the common headers are added. */
-    reply_upgrade_fn upgrade_handler;
+    const struct reply_upgrade *upgrade_handler;
     /* A body produced over time (stream.next set); the reply's headers still apply. */
     struct reply_stream stream;
     /* A broken connection on purpose (/fault/{kind}), carried out after any delay by the

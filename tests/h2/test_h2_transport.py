@@ -611,33 +611,26 @@ class Limits(HostileClients):
         self.assertTrue(raw.ended_within(10))
         raw.close()
 
-    def test_ping_flood_is_cut_off(self):
-        # The client sends PINGs and never reads the acks (a small receive buffer fills).
+    def assert_flood_cut_off(self, frame):
+        # The client repeats a frame whose answer it never reads (a small receive buffer
+        # fills): the server must end the connection, not stop reading it.
         raw = RawClient(self.server.port, receive_buffer=4096)
-        ping = PingFrame(0, b"12345678").serialize()
         try:
             for i in range(200):
-                raw.send(ping * 1000)
+                raw.send(frame * 1000)
         except (BrokenPipeError, ConnectionResetError):
             pass
         except socket.timeout:
             self.fail("the server stopped reading instead of closing")
         self.assertTrue(raw.ended_within(10))
         raw.close()
+
+    def test_ping_flood_is_cut_off(self):
+        self.assert_flood_cut_off(PingFrame(0, b"12345678").serialize())
 
     def test_settings_flood_is_cut_off(self):
-        raw = RawClient(self.server.port, receive_buffer=4096)
-        settings = SettingsFrame(0, settings={SettingsFrame.INITIAL_WINDOW_SIZE: 65535}).serialize()
-        try:
-            for i in range(200):
-                raw.send(settings * 1000)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        except socket.timeout:
-            self.fail("the server stopped reading instead of closing")
-        self.assertTrue(raw.ended_within(10))
-        raw.close()
-
+        self.assert_flood_cut_off(
+            SettingsFrame(0, settings={SettingsFrame.INITIAL_WINDOW_SIZE: 65535}).serialize())
 
 
 class Stalls(HostileClients):
