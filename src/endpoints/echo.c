@@ -7,6 +7,7 @@
 #include "render.h"
 #include "echo.h"
 #include "endpoints.h"
+#include "urlencode.h"
 #include "utf8.h"
 #include "strbuf.h"
 
@@ -222,36 +223,6 @@ static bool content_type_is(const struct request *request, const char *type, con
             strncasecmp(value + length - suffix_length, suffix, suffix_length) == 0);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes application/x-www-form-urlencoded text in place ('+' is a space, %XX a byte; a '%'
- * not followed by two hex digits stays as it is); returns the decoded length. */
-static size_t form_decode(char *text, size_t length)
-{
-    size_t out = 0;
-    for (size_t i = 0; i < length; i++) {
-        int high, low;
-        if (text[i] == '+')
-            text[out++] = ' ';
-        else if (text[i] == '%' && i + 2 < length && (high = hex_value(text[i + 1])) >= 0 &&
-                 (low = hex_value(text[i + 2])) >= 0) {
-            text[out++] = (char)(high * 16 + low);
-            i += 2;
-        } else
-            text[out++] = text[i];
-    }
-    return out;
-}
-
 /* The body parsed as a form: an object, repeated names as arrays; NULL when out of memory. */
 json_t *echo_parse_form(const char *body, size_t length)
 {
@@ -271,8 +242,8 @@ json_t *echo_parse_form(const char *body, size_t length)
         size_t name_length = equals ? (size_t)(equals - field) : field_length;
         char *value = equals ? equals + 1 : field + field_length;
         size_t value_length = equals ? field_length - name_length - 1 : 0;
-        name_length = form_decode(field, name_length);
-        value_length = form_decode(value, value_length);
+        name_length = url_decode(field, name_length, true);
+        value_length = url_decode(value, value_length, true);
         if (!add_repeatable(form, field, name_length, echo_json_text(value, value_length)))
             goto fail;
     }

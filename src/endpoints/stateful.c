@@ -375,9 +375,10 @@ void stateful_record(const struct request *request, const char *target, unsigned
     gettimeofday(&now, NULL);
     json_t *headers = json_object();
     request_each(request, REQUEST_HEADER, add_header, headers);
-    json_t *record = json_pack("{s:I, s:o, s:o, s:o, s:i}", "time_ms",
+    json_t *record = json_pack("{s:I, s:o, s:o, s:s, s:o, s:i}", "time_ms",
                                (json_int_t)now.tv_sec * 1000 + now.tv_usec / 1000, "method",
-                               text_or_marker(method), "path", text_or_marker(target), "headers",
+                               text_or_marker(method), "path", text_or_marker(target),
+                               "protocol", protocol_names[request->protocol], "headers",
                                headers, "status", (int)status);
     if (!record)
         return;

@@ -81,7 +81,7 @@ static bool check_sub_status(struct request *request, struct reply *reply,
 /* The parameters that change headers (SPEC §2). Any of them makes the reply one of a kind,
  * so it is built for this request instead of coming from the cache. */
 static const char *const header_parameters[] = {
-    "location", "retry_after", "scheme", "realm", "allow", "then",
+    "location", "retry_after", "scheme", "realm", "allow", "then", "link",
 };
 
 static bool has_header_parameters(struct request *request)
@@ -214,6 +214,48 @@ static bool apply_header_parameters(struct request *request, struct reply *reply
 
 /* 1xx other than 101 (SPEC §3): the interim code goes on the wire first, then a final one
  * whose body explains the interim code. */
+struct link_collect {
+    struct reply *reply;
+    const char *refused; /* the first value refused */
+};
+
+static bool collect_link(void *context, const char *name, const char *value)
+{
+    struct link_collect *c = context;
+    if (strcmp(name, "link") != 0)
+        return true;
+    /* A Link field value (RFC 8288 §3): "<target>" and parameters; nothing that could end
+     * the field or start another. */
+    bool ok = value && value[0] == '<' && strchr(value, '>') &&
+              c->reply->interim_link_count < REPLY_MAX_INTERIM_LINKS;
+    for (const unsigned char *p = (const unsigned char *)value; ok && *p; p++)
+        ok = *p >= 0x20 && *p != 0x7f;
+    if (!ok) {
+        c->refused = value ? value : "";
+        return false;
+    }
+    c->reply->interim_links[c->reply->interim_link_count++] = value;
+    return true;
+}
+
+/* ?link=</static/style.css>; rel=preload; as=style, repeatable: the Link fields the 103
+ * carries instead of the catalogue's. False with a 400 naming the bad one. */
+static bool read_interim_links(struct request *request, struct reply *reply)
+{
+    struct link_collect c = { reply, NULL };
+    request_each(request, REQUEST_QUERY, collect_link, &c);
+    if (!c.refused)
+        return true;
+    reply->interim = 0;
+    reply->interim_link_count = 0;
+    reply_bad_parameter(reply, request, "link",
+                        "a Link field value like </static/style.css>; rel=preload; as=style "
+                        "(at most 8, no control characters)",
+                        "Link 字段值，例如 </static/style.css>; rel=preload; as=style"
+                        "（最多 8 个，不含控制字符）");
+    return false;
+}
+
 static bool explain_interim(struct request *request, struct reply *reply, unsigned code,
                             unsigned sub)
 {
@@ -243,12 +285,22 @@ static bool explain_interim(struct request *request, struct reply *reply, unsign
         return true;
     }
     reply->interim = code;
-    return true;
+    return code != 103 || read_interim_links(request, reply);
 }
 
 /* 101 (SPEC §3): a WebSocket handshake switches; without Upgrade, 426 says how to ask. */
 static void explain_switch(struct request *request, struct reply *reply)
 {
+    if (request->protocol == PROTOCOL_H2) {
+        reply_error(reply, request, 426,
+                    "HTTP/2 cannot switch protocols: 101 and WebSocket's Upgrade handshake exist "
+                    "only in HTTP/1.1 (RFC 9113 section 8.6). Ask again over HTTP/1.1, e.g. "
+                    "curl --http1.1, or websocat ws://HOST/status/101.",
+                    "HTTP/2 不能切换协议：101 和 WebSocket 的 Upgrade 握手只存在于 HTTP/1.1"
+                    "（RFC 9113 第 8.6 节）。请改用 HTTP/1.1 重新请求，例如 curl --http1.1，"
+                    "或 websocat ws://HOST/status/101。");
+        return;
+    }
     const char *upgrade = request_header(request, "Upgrade");
     /* Upgrade: websocket switches for real: websocket.c checks the rest of the handshake and
      * answers 101, or the refusal RFC 6455 §4.2 prescribes (400, 426 + version, 503). */
@@ -366,7 +418,9 @@ void status_handle(struct request *request, struct reply *reply)
         return;
     unsigned code = choice->code;
     /* A 1xx to HTTP/1.0 sends no interim, so its body differs from the cached one. */
-    bool plain = !has_header_parameters(request) && code != 405 && code != 101 &&
+    /* The cache holds libmicrohttpd's responses: HTTP/2 renders each answer. */
+    bool plain = request->protocol == PROTOCOL_H1 && !has_header_parameters(request) &&
+                 code != 405 && code != 101 &&
                  !(code < 200 && request_is_http10(request)) &&
                  !(code == 206 && request_header(request, "Range"));
     if (plain && (reply->shared = cached_response(request, choice, &reply->shared_length))) {

@@ -13,7 +13,7 @@
 /* One row per flag: the flag, its environment twin, and how to read its value. The help text
  * and the parser both come from this table, so they cannot disagree. */
 enum option_kind { KIND_STRING, KIND_UNSIGNED, KIND_SECONDS_MS, KIND_BYTES, KIND_LOG, KIND_HOST_LIST,
-                   KIND_STATE };
+                   KIND_STATE, KIND_SWITCH };
 
 struct option_row {
     const char *flag;
@@ -58,6 +58,10 @@ static const struct option_row rows[] = {
     { "max-connections-per-ip", "STATUSD_MAX_CONNECTIONS_PER_IP", KIND_UNSIGNED, 0, 1000000, "N",
       "connections open at once from one client address; more are closed at once (default 0: "
       "no limit)" },
+    { "http2", "STATUSD_HTTP2", KIND_SWITCH, 0, 0, "on|off",
+      "HTTP/2 on the same port: h2c with prior knowledge, or ALPN h2 with TLS (default on)" },
+    { "h2-max-streams", "STATUSD_H2_MAX_STREAMS", KIND_UNSIGNED, 1, 10000, "N",
+      "concurrent HTTP/2 streams per connection (default 100)" },
     /* Shared state for replicas (state_redis.c); checked by apply_state_option. */
     { "state", "STATUSD_STATE", KIND_STATE, 0, 0, "URL",
       "where /sequence, /flaky, /ratelimit and /journal keep state: memory (default), "
@@ -159,6 +163,9 @@ static bool apply(struct config *config, const struct option_row *row, const cha
     case KIND_STRING:
         ok = *text != '\0';
         break;
+    case KIND_SWITCH:
+        ok = strcmp(text, "on") == 0 || strcmp(text, "off") == 0;
+        break;
     case KIND_LOG:
         ok = strcmp(text, "text") == 0 || strcmp(text, "json") == 0 || strcmp(text, "off") == 0;
         break;
@@ -219,6 +226,10 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         config->tls_cert = text;
     else if (strcmp(flag, "tls-key") == 0)
         config->tls_key = text;
+    else if (strcmp(flag, "http2") == 0)
+        config->http2 = strcmp(text, "on") == 0;
+    else if (strcmp(flag, "h2-max-streams") == 0)
+        config->h2_max_streams = (unsigned)value;
     else if (strcmp(flag, "log") == 0)
         config->log_format = text[0] == 't' ? LOG_TEXT : text[0] == 'j' ? LOG_JSON : LOG_OFF;
     return true;
@@ -241,6 +252,8 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
         .state_ttl_ms = 3600000,
         .state_timeout_ms = 200,
         .state_prefix = "statusd:v1:",
+        .http2 = true,
+        .h2_max_streams = 100,
     };
     for (size_t i = 0; i < ROW_COUNT; i++) {
         const char *text = getenv(rows[i].env);
