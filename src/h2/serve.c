@@ -4,6 +4,7 @@
  * so a response body is never copied. */
 #include "serve.h"
 
+#include "digest.h"
 #include "h2.h"
 #include "listen.h"
 #include "response.h"
@@ -17,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 
 /* The largest piece of a body made over time handed to the transport at once. */
 #define STREAM_PIECE 16384
@@ -129,6 +132,8 @@ static enum digest_result h2_digest_check(const struct request *request, const c
                                           const char *user, const char *password,
                                           unsigned nonce_timeout_s,
                                           enum digest_algorithm algorithm);
+
+static const char *digest_challenge(struct request *request, const struct reply *reply);
 
 static const struct request_transport h2_transport = {
     .lookup = h2_lookup,
@@ -397,8 +402,15 @@ static void answer(void *argument)
     server_record_answer(&x->request, x->request.target, x->response.status, fault);
     struct h2_field fields[RESPONSE_MAX_HEADERS + 1];
     char length_text[24];
-    size_t count = response_fields(x, fields, sizeof fields / sizeof *fields, length_text,
+    size_t count = response_fields(x, fields, sizeof fields / sizeof *fields - 1, length_text,
                                    sizeof length_text);
+    /* A Digest challenge: the reply only described it; the nonce is made here. */
+    const char *challenge = reply_kind(&x->reply) == REPLY_CHALLENGE
+                                ? digest_challenge(&x->request, &x->reply)
+                                : NULL;
+    if (challenge)
+        fields[count++] = (struct h2_field){ "www-authenticate", 16, challenge,
+                                             strlen(challenge) };
     const struct response *r = &x->response;
     switch (r->kind) {
     case RESPONSE_BUFFER:
@@ -518,10 +530,20 @@ static void serve(void *app, const struct h2_request *h2)
 
 /* --- Digest authentication ----------------------------------------------------------- */
 
+/* The key of this process's nonces (digest.h), random at start. */
+static unsigned char nonce_key[32];
+
+static enum digest_hash hash_of(enum digest_algorithm algorithm)
+{
+    return algorithm == DIGEST_MD5 ? DIGEST_HASH_MD5 : DIGEST_HASH_SHA256;
+}
+
 static char *h2_digest_username(const struct request *request)
 {
-    (void)request;
-    return NULL;
+    struct digest_credentials sent;
+    if (!digest_parse(request_header(request, "authorization"), &sent))
+        return NULL;
+    return strdup(sent.username);
 }
 
 static enum digest_result h2_digest_check(const struct request *request, const char *realm,
@@ -529,13 +551,31 @@ static enum digest_result h2_digest_check(const struct request *request, const c
                                           unsigned nonce_timeout_s,
                                           enum digest_algorithm algorithm)
 {
-    (void)request;
-    (void)realm;
-    (void)user;
-    (void)password;
-    (void)nonce_timeout_s;
-    (void)algorithm;
-    return DIGEST_REFUSED;
+    struct digest_credentials sent;
+    if (!digest_parse(request_header(request, "authorization"), &sent))
+        return DIGEST_REFUSED;
+    switch (digest_verify(&sent, nonce_key, sizeof nonce_key, (uint64_t)time(NULL),
+                          nonce_timeout_s, request->method, request->target, realm,
+                          hash_of(algorithm), user, password)) {
+    case DIGEST_VERDICT_OK: return DIGEST_ACCEPTED;
+    case DIGEST_VERDICT_STALE: return DIGEST_STALE_NONCE;
+    default: return DIGEST_REFUSED;
+    }
+}
+
+/* The WWW-Authenticate field of a Digest challenge, with a nonce for this URL, in the
+ * request's arena. NULL when it does not fit. */
+static const char *digest_challenge(struct request *request, const struct reply *reply)
+{
+    char nonce[DIGEST_NONCE_SIZE];
+    digest_nonce_make(nonce_key, sizeof nonce_key, (uint64_t)time(NULL),
+                      reply->digest_challenge.realm,
+                      hash_of(reply->digest_challenge.algorithm), request->target, nonce);
+    return request_printf(request, "Digest realm=\"%s\",qop=\"auth\",nonce=\"%s\",opaque=\"%s\","
+                                   "algorithm=%s%s",
+                          reply->digest_challenge.realm, nonce, reply->digest_challenge.opaque,
+                          reply->digest_challenge.algorithm == DIGEST_MD5 ? "MD5" : "SHA-256",
+                          reply->digest_challenge.stale ? ",stale=true" : "");
 }
 
 /* --- start and stop ------------------------------------------------------------------ */
@@ -544,6 +584,10 @@ static bool start(const struct listener *listener, const struct config *config,
                   struct MHD_Daemon *daemon, uint16_t *port)
 {
     served.config = config;
+    if (getrandom(nonce_key, sizeof nonce_key, 0) != (ssize_t)sizeof nonce_key) {
+        fprintf(stderr, "statusd: cannot read random bytes for HTTP/2 digest nonces\n");
+        return false;
+    }
     struct h2_options options = H2_OPTIONS_DEFAULT;
     options.max_streams = config->h2_max_streams;
     options.max_header_list = config->max_header_bytes;

@@ -360,6 +360,58 @@ class OnePortWithTls(unittest.TestCase):
                 self.assertEqual((version, status), ("2", expected))
 
 
+    def test_digest_auth_over_h2_md5_and_sha256(self):
+        # Over TLS: curl 7.88 does not send its second, answering request on an h2c
+        # prior-knowledge connection (it logs "Issue another request" and stops).
+        for algorithm in ("MD5", "SHA-256"):
+            with self.subTest(algorithm=algorithm):
+                url = self.server.url("/digest-auth/auth/u/p/" + algorithm)
+                self.assertEqual(fetch(url, "--http2", "--digest", "-u", "u:p")[:2], ("2", 200))
+                self.assertEqual(fetch(url, "--http2", "--digest", "-u", "u:x")[:2], ("2", 401))
+
+
+def digest_answer(challenge, method, uri, user, password):
+    """An RFC 7616 qop=auth answer to challenge (a WWW-Authenticate value)."""
+    import hashlib
+    import re
+    params = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge))
+    h = hashlib.md5 if params["algorithm"] == "MD5" else hashlib.sha256
+    hx = lambda text: h(text.encode()).hexdigest()  # noqa: E731
+    ha1, ha2 = hx("%s:%s:%s" % (user, params["realm"], password)), hx("%s:%s" % (method, uri))
+    response = hx("%s:%s:00000001:abcdef:auth:%s" % (ha1, params["nonce"], ha2))
+    return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, '
+            'nc=00000001, cnonce="abcdef", algorithm=%s, opaque="%s"'
+            % (user, params["realm"], params["nonce"], uri, response, params["algorithm"],
+               params["opaque"]))
+
+
+class DigestOverH2c(unittest.TestCase):
+    def test_answer_accepted_and_nonce_bound_to_its_url(self):
+        with StatusdServer() as server:
+            client = Client(server.port)
+            try:
+                status, headers, _ = client.exchange("/digest-auth/auth/u/p/MD5")
+                self.assertEqual(status, 401)
+                challenge = headers["www-authenticate"]
+                good = digest_answer(challenge, "GET", "/digest-auth/auth/u/p/MD5", "u", "p")
+                status, _, body = client.exchange("/digest-auth/auth/u/p/MD5",
+                                                  headers=[("authorization", good)])
+                self.assertEqual(status, 200, body)
+                wrong = digest_answer(challenge, "GET", "/digest-auth/auth/u/p/MD5", "u", "q")
+                status, headers, _ = client.exchange("/digest-auth/auth/u/p/MD5",
+                                                     headers=[("authorization", wrong)])
+                self.assertEqual(status, 401)
+                self.assertNotIn("stale", headers["www-authenticate"])
+                # The same nonce for another URL is stale: the client retries with a new one.
+                other = digest_answer(challenge, "GET", "/digest-auth/auth/v/w/MD5", "v", "w")
+                status, headers, _ = client.exchange("/digest-auth/auth/v/w/MD5",
+                                                     headers=[("authorization", other)])
+                self.assertEqual(status, 401)
+                self.assertIn("stale=true", headers["www-authenticate"])
+            finally:
+                client.close()
+
+
 class ProtocolRecorded(unittest.TestCase):
     def test_access_log_and_journal_name_the_protocol(self):
         server = StatusdServer("--log", "json")
