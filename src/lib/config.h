@@ -39,6 +39,8 @@ struct config {
     const char *state_url;
     uint64_t state_timeout_ms;
     const char *state_prefix;
+    /* --expose-hostname: /hostname names this machine (go-httpbin's flag of the same name). */
+    bool expose_hostname;
 };
 
 enum config_result { CONFIG_RUN, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };
