@@ -309,10 +309,60 @@ static long base64_decode(const char *text, unsigned char *out, size_t max)
     return (long)written;
 }
 
+/* go-httpbin's /base64/encode/{value}: the value in the URL-safe alphabet, unpadded, so the
+ * answer can go straight back into /base64/{value}. */
+static void base64_encode_reply(struct request *request, struct reply *reply, const char *text)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t length = strlen(text);
+    if (length > BASE64_MAX_DECODED) {
+        reply_bad_parameter(reply, request, "{value}", "at most 8192 bytes to encode",
+                            "最多 8192 字节的待编码内容");
+        return;
+    }
+    char *out = malloc(length / 3 * 4 + 5);
+    if (!out) {
+        reply_error(reply, request, 500, "No memory to encode the value.",
+                    "没有足够内存来编码该值。");
+        return;
+    }
+    const unsigned char *in = (const unsigned char *)text;
+    size_t o = 0;
+    for (size_t i = 0; i < length; i += 3) {
+        uint32_t group = (uint32_t)in[i] << 16;
+        if (i + 1 < length)
+            group |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < length)
+            group |= in[i + 2];
+        out[o++] = alphabet[(group >> 18) & 63];
+        out[o++] = alphabet[(group >> 12) & 63];
+        if (i + 1 < length)
+            out[o++] = alphabet[(group >> 6) & 63];
+        if (i + 2 < length)
+            out[o++] = alphabet[group & 63];
+    }
+    reply->status = 200;
+    reply->owned_body = out;
+    reply->body = out;
+    reply->body_length = o;
+    reply->content_type = "text/plain; charset=utf-8";
+}
+
 void httpbin_base64(struct request *request, struct reply *reply)
 {
+    /* go-httpbin's spellings: /base64/decode/{value} is /base64/{value}, and
+     * /base64/encode/{value} encodes. Base64 text that itself starts with "encode/" or
+     * "decode/" is read as the verb: send it as /base64/decode/encode/... */
+    const char *value = request->tail;
+    if (strncmp(value, "encode/", 7) == 0) {
+        base64_encode_reply(request, reply, value + 7);
+        return;
+    }
+    if (strncmp(value, "decode/", 7) == 0)
+        value += 7;
     unsigned char *decoded = malloc(BASE64_MAX_DECODED);
-    long length = decoded ? base64_decode(request->tail, decoded, BASE64_MAX_DECODED) : -1;
+    long length = decoded ? base64_decode(value, decoded, BASE64_MAX_DECODED) : -1;
     if (!decoded) {
         reply_error(reply, request, 500, "No memory to decode the value.",
                     "没有足够内存来解码该值。");

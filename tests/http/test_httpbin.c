@@ -293,6 +293,25 @@ static void base64_decodes_standard_and_url_safe_text(void **state)
     http_response_free(r);
 }
 
+static void base64_encode_and_decode_spellings_of_go_httpbin(void **state)
+{
+    /* "中" and three question marks: URL-safe, unpadded, so it goes back into /base64/. */
+    struct http_response *r = http_get(state, "/base64/encode/%E4%B8%AD%3F%3F%3F");
+    assert_true(http_expect_status(r, 200));
+    assert_string_equal(http_header(r, "Content-Type"), "text/plain; charset=utf-8");
+    assert_string_equal(r->body, "5LitPz8_");
+    http_response_free(r);
+    r = http_get(state, "/base64/encode/a");
+    assert_true(http_expect_status(r, 200));
+    assert_string_equal(r->body, "YQ");
+    http_response_free(r);
+    r = http_get(state, "/base64/decode/5LitPz8_");
+    assert_true(http_expect_status(r, 200));
+    assert_string_equal(r->body, "中??" "?");
+    http_response_free(r);
+    assert_bad(state, "/base64/decode/%21", "value");
+}
+
 static void base64_bad_input_is_400(void **state)
 {
     static const char *const bad[] = {
@@ -438,6 +457,7 @@ int main(void)
         cmocka_unit_test(links_page_links_every_other_page),
         cmocka_unit_test(links_out_of_bounds_are_400),
         cmocka_unit_test(base64_decodes_standard_and_url_safe_text),
+        cmocka_unit_test(base64_encode_and_decode_spellings_of_go_httpbin),
         cmocka_unit_test(base64_bad_input_is_400),
         cmocka_unit_test(uuid_is_version_4_or_7_and_never_repeats),
         cmocka_unit_test(hostname_is_off_unless_the_flag_turns_it_on),
