@@ -16,11 +16,12 @@
 #include <string.h>
 #include <strings.h>
 
-/* At most this many cookies per request, and this many bytes of name=value for all of them:
- * the Set-Cookie lines live in the request's scratch space (REQUEST_ARENA_SIZE), beside the
- * body's note. Browsers keep 4096 bytes per cookie; a test needs far less. */
+/* At most this many cookies per request, and this many bytes of Set-Cookie values for all of
+ * them: the lines live in the request's scratch space (REQUEST_ARENA_SIZE, 4096 bytes), which
+ * also holds the body's note, so a request asking for more gets a 400 rather than a reply
+ * that does not fit. Browsers keep 4096 bytes per cookie; a test needs far less. */
 #define COOKIES_MAX 10
-#define COOKIES_MAX_BYTES 2048
+#define COOKIES_MAX_BYTES 3072
 /* RFC 6265bis caps Max-Age at 400 days; browsers clamp larger values to it. */
 #define COOKIE_MAX_AGE_MAX 34560000u
 #define COOKIE_PATH_MAX 256
@@ -188,6 +189,15 @@ static bool read_attributes(struct request *request, struct reply *reply,
 
 /* --- Set-Cookie -------------------------------------------------------------------------- */
 
+/* The bytes a Set-Cookie value takes beyond "name=value": the longest Max-Age or Expires
+ * part counted whatever it is. */
+static size_t attributes_length(const struct cookie_attributes *a)
+{
+    return strlen("; Path=") + strlen(a->path) +
+           strlen("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT") + strlen("; Secure") +
+           strlen("; HttpOnly") + strlen("; SameSite=Strict") + 1;
+}
+
 /* Adds "Set-Cookie: name=value; Path=...; ..." (both already checked); expire: a deletion. */
 static bool add_set_cookie(struct request *request, struct reply *reply, const char *name,
                            const char *value, const struct cookie_attributes *a, bool expire)
@@ -239,10 +249,11 @@ static void refuse_too_many(struct cookie_walk *w)
     reply_error(w->reply, w->request, 400,
                 request_printf(w->request,
                                "Too many cookies in one request: at most %d, and %d bytes of "
-                               "names and values together.",
+                               "Set-Cookie values (names, values and attributes) together.",
                                COOKIES_MAX, COOKIES_MAX_BYTES),
                 request_printf(w->request,
-                               "一次请求中的 Cookie 太多：最多 %d 个，名称和值合计最多 %d 字节。",
+                               "一次请求中的 Cookie 太多：最多 %d 个，Set-Cookie 的值（名称、值和"
+                               "属性）合计最多 %d 字节。",
                                COOKIES_MAX, COOKIES_MAX_BYTES));
     w->refused = true;
 }
@@ -262,7 +273,7 @@ static bool take_cookie(struct cookie_walk *w, const char *name, const char *val
         w->refused = true;
         return false;
     }
-    w->bytes += strlen(name) + value_length;
+    w->bytes += strlen(name) + 1 + value_length + attributes_length(w->attributes);
     if (++w->count > COOKIES_MAX || w->bytes > COOKIES_MAX_BYTES) {
         refuse_too_many(w);
         return false;
@@ -276,7 +287,8 @@ static bool check_parameter(void *context, const char *name, const char *value)
     struct cookie_walk *w = context;
     if (is_reserved_parameter(name))
         return true;
-    const char *v = value ? value : "";
+    /* /cookies/delete?name=anything: the value is not sent, so it is not judged. */
+    const char *v = value && !w->expire ? value : "";
     /* The name is quoted in the refusal; an unprintable one is described instead. */
     const char *what = params_valid_token(name) ? name : "(cookie name)";
     return take_cookie(w, name, v, strlen(v), what, what);
@@ -288,7 +300,6 @@ static bool set_parameter(void *context, const char *name, const char *value)
     struct cookie_walk *w = context;
     if (is_reserved_parameter(name))
         return true;
-    w->count++;
     return add_set_cookie(w->request, w->reply, name, w->expire ? "" : (value ? value : ""),
                           w->attributes, w->expire);
 }
@@ -313,14 +324,13 @@ static void set_from_query(struct request *request, struct reply *reply, bool ex
         return;
     }
     redirect_to_cookies(request, reply, w.count, expire);
-    w.count = 0;
     request_each(request, REQUEST_QUERY, set_parameter, &w);
 }
 
 void cookies_set(struct request *request, struct reply *reply)
 {
     /* /cookies/set?name=value... (the route's exact match), or /cookies/set/{name}/{value}. */
-    if (request->tail == NULL || *request->tail == '\0') {
+    if (*request->tail == '\0') {
         set_from_query(request, reply, false);
         return;
     }

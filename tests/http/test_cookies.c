@@ -166,6 +166,34 @@ static void too_many_cookies_are_400(void **state)
     assert_true(http_body_contains(r, "Too many cookies"));
     assert_int_equal(http_header_count(r, "Set-Cookie"), 0);
     http_response_free(r);
+    /* Ten cookies with the longest path and every attribute: over the byte budget, a 400
+     * (not a reply too big for the request's scratch space, which would be a 500). */
+    char path[257] = "/";
+    memset(path + 1, 'p', 255);
+    path[256] = '\0';
+    char *long_target = malloc(1024);
+    assert_non_null(long_target);
+    snprintf(long_target, 1024,
+             "/cookies/set?c0=1&c1=1&c2=1&c3=1&c4=1&c5=1&c6=1&c7=1&c8=1&c9=%0200d&path=%s"
+             "&secure&httponly&samesite=Strict&max_age=34560000", 0, path);
+    r = http_get(state, long_target);
+    assert_true(http_expect_status(r, 400));
+    assert_true(http_body_contains(r, "Too many cookies"));
+    http_response_free(r);
+    /* Five of them fit. */
+    snprintf(long_target, 1024,
+             "/cookies/set?c0=1&c1=1&c2=1&c3=1&c4=%0200d&path=%s&secure&httponly"
+             "&samesite=Strict&max_age=34560000", 0, path);
+    r = http_get(state, long_target);
+    assert_true(http_expect_status(r, 302));
+    assert_int_equal(http_header_count(r, "Set-Cookie"), 5);
+    http_response_free(r);
+    free(long_target);
+    /* /cookies/delete does not judge values it does not send. */
+    r = http_get(state, "/cookies/delete?a=%0d%0a");
+    assert_true(http_expect_status(r, 302));
+    assert_string_equal(set_cookie(r, 0), "a=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+    http_response_free(r);
     /* Ten is the limit, and fits. */
     target[strlen("/cookies/set?c0=1&c1=1&c2=1&c3=1&c4=1&c5=1&c6=1&c7=1&c8=1&c9=1")] = '\0';
     r = http_get(state, target);
