@@ -19,6 +19,30 @@ void echo_anything(struct request *request, struct reply *reply);
 void echo_headers(struct request *request, struct reply *reply);
 void echo_ip(struct request *request, struct reply *reply);
 void echo_user_agent(struct request *request, struct reply *reply);
+/* httpbin's method-named echoes: /get (args, headers, origin, url), /post, /put, /patch,
+ * /delete (every field of /anything). */
+void echo_get(struct request *request, struct reply *reply);
+void echo_by_method(struct request *request, struct reply *reply);
+
+/* cookies.c: /cookies, /cookies/set, /cookies/delete (README "Cookies") */
+void cookies_list(struct request *request, struct reply *reply);
+void cookies_set(struct request *request, struct reply *reply);
+void cookies_set_query(struct request *request, struct reply *reply);
+void cookies_delete(struct request *request, struct reply *reply);
+
+/* httpbin.c: httpbin's utilities under its names (README "Coming from httpbin") */
+void httpbin_response_headers(struct request *request, struct reply *reply);
+void httpbin_html(struct request *request, struct reply *reply);
+void httpbin_json(struct request *request, struct reply *reply);
+void httpbin_xml(struct request *request, struct reply *reply);
+void httpbin_robots(struct request *request, struct reply *reply);
+void httpbin_deny(struct request *request, struct reply *reply);
+void httpbin_utf8(struct request *request, struct reply *reply);
+void httpbin_links(struct request *request, struct reply *reply);
+void httpbin_base64(struct request *request, struct reply *reply);
+void httpbin_uuid(struct request *request, struct reply *reply);
+void httpbin_hostname(struct request *request, struct reply *reply);
+void httpbin_unstable(struct request *request, struct reply *reply);
 
 /* auth.c: /basic-auth, /hidden-basic-auth, /digest-auth, /bearer, /proxy-auth, /forbidden (SPEC §6) */
 void auth_basic(struct request *request, struct reply *reply);

@@ -186,6 +186,20 @@ static bool is_reserved_header(const char *name)
     return false;
 }
 
+bool params_set_client_header(struct reply *reply, const char *name, const char *value,
+                              bool replace, const char **why)
+{
+    if (!name || !params_valid_token(name) || is_reserved_header(name)) {
+        *why = "the name must be a header token and not one that changes framing";
+        return false;
+    }
+    if (!(replace ? reply_set_header : reply_add_header)(reply, name, value)) {
+        *why = "the value must be printable ASCII, non-empty, without control bytes";
+        return false;
+    }
+    return true;
+}
+
 struct extra_headers {
     struct request *request;
     struct reply *reply;
@@ -215,14 +229,8 @@ static bool collect_extra_header(void *cls, const char *key,
     const char *header_value = colon + 1;
     while (*header_value == ' ')
         header_value++;
-    if (!name || !params_valid_token(name) || is_reserved_header(name)) {
+    if (!params_set_client_header(x->reply, name, header_value, true, &x->why)) {
         x->bad = value;
-        x->why = "the name must be a header token and not one that changes framing";
-        return false;
-    }
-    if (!reply_set_header(x->reply, name, header_value)) {
-        x->bad = value;
-        x->why = "the value must be printable ASCII, non-empty, without control bytes";
         return false;
     }
     size_t used = strlen(x->expose);

@@ -38,6 +38,13 @@ bool params_valid_token(const char *value);
  * without escaping. */
 bool params_valid_realm(const char *value);
 
+/* Sets (replace) or adds a header a client asked for by name and value: the one check behind
+ * ?h= and /response-headers. False, with *why saying what was refused in English, when the
+ * name is not a token or names a header that changes framing, or the value is empty or holds
+ * a control byte. */
+bool params_set_client_header(struct reply *reply, const char *name, const char *value,
+                              bool replace, const char **why);
+
 /* Applies every h=Name:Value to reply. False, with reply set to a 400 naming the offending
  * value, when one is not a token, holds a control byte, or names a header that would change
  * the framing (Content-Length, Transfer-Encoding, Connection, ...). */

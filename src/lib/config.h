@@ -43,6 +43,8 @@ struct config {
      * "h2" with TLS); --http2=off leaves the port to libmicrohttpd alone. */
     bool http2;
     unsigned h2_max_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS */
+    /* --expose-hostname: /hostname names this machine (go-httpbin's flag of the same name). */
+    bool expose_hostname;
 };
 
 enum config_result { CONFIG_RUN, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

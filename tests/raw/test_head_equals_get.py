@@ -13,7 +13,9 @@ Left out, on purpose:
 - what is stateful or random by nature: /sequence/, /flaky/, /ratelimit/ (each request moves
   a counter), /journal (it records the walk itself), /fault/ (breaks the connection), /delay/
   and /drip (they take time), /status/101 (an upgrade), /bytes/ and /range/ without a seed
-  (random bytes; they are walked with ?seed=).
+  (random bytes; they are walked with ?seed=), /uuid (a new one every time; its 400 is
+  walked), /unstable without a seed (random; walked with ?seed=);
+(/post, /put, /patch and /delete are walked: GET and HEAD both get their 405.)
 """
 
 import http.client
@@ -36,9 +38,15 @@ ROUTE_URLS = [
     "/health", "/ready",
     "/redirect/2", "/redirect/2?type=absolute", "/redirect-to?url=/status/200",
     "/loop/2",
+    "/get", "/get?a=1&a=2", "/post", "/put", "/patch", "/delete",
     "/ip", "/user-agent",
     "/basic-auth/u/p", "/hidden-basic-auth/u/p", "/digest-auth/auth/u/p", "/bearer",
     "/proxy-auth/u/p", "/forbidden",
+    "/cookies", "/cookies/set?a=1&b=2&httponly", "/cookies/set/a/1", "/cookies/delete?a",
+    "/cookies/set?a=%0d%0a", "/response-headers?X-A=1&X-A=2", "/response-headers?Content-Length=1",
+    "/html", "/json", "/xml", "/robots.txt", "/deny", "/encoding/utf8", "/links/5/2", "/links/999",
+    "/base64/SGVsbG8", "/base64/a*", "/uuid?version=9", "/hostname", "/unstable?seed=3",
+    "/unstable?failure_rate=1&seed=1", "/unstable?failure_rate=2",
     "/etag/abc", "/cache", "/cache/60", "/range/64?seed=1", "/bytes/64?seed=1",
     "/upload",
     "/method/GET", "/method/POST", "/method/PUT,DELETE",
