@@ -32,14 +32,26 @@
 
 /* --- success ---------------------------------------------------------------------------- */
 
-/* A 200 for accepted credentials. In JSON it is httpbin's shape, {"authenticated": true,
- * "user": ...} (key "token" for Bearer), so clients written against httpbin read it
- * unchanged; as text or HTML it is the bilingual sentence saying what was accepted. */
+/* Whether a client asked for text or HTML by name (?format=, or text/plain or text/html in
+ * Accept). One that did not (curl's and most SDKs' Accept: *\/\*, or none) is served as
+ * httpbin serves it. */
+static bool names_a_text_format(const struct request *request)
+{
+    const char *accept = request_header(request, "Accept");
+    return (request_query(request, "format") && request->format != FORMAT_JSON) ||
+           (accept && (strcasestr(accept, "text/plain") || strcasestr(accept, "text/html")) &&
+            request->format != FORMAT_JSON);
+}
+
+/* A 200 for accepted credentials. In JSON (asked for, or no text format named) it is
+ * httpbin's shape, {"authenticated": true, "user": ...} (key "token" for Bearer), so
+ * clients and test suites written against httpbin read it unchanged; as text or HTML it is
+ * the bilingual sentence saying what was accepted. */
 static void accept_credentials(struct request *request, struct reply *reply, const char *key,
                                const char *value, size_t value_length, const char *en,
                                const char *zh)
 {
-    if (request->format != FORMAT_JSON) {
+    if (names_a_text_format(request)) {
         reply_error(reply, request, 200, en, zh);
         return;
     }
