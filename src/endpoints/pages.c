@@ -588,8 +588,8 @@ static bool code_of_key(const char *key, unsigned *code, const struct catalog_en
     struct code_list list;
     size_t bad_item;
     if (strpbrk(key, ",:") || codelist_parse(key, &list, &bad_item) != CODELIST_OK ||
-        list.count != 1)
-        return false;
+        list.count != 1 || list.items[0].last != list.items[0].code)
+        return false; /* a list or a range (500-504) is no one code to explain */
     *code = list.items[0].code;
     *entry = catalog_find(list.items[0].code, list.items[0].sub);
     return *entry || !list.items[0].sub;
