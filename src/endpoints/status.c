@@ -487,6 +487,40 @@ static void name_representations(struct reply *reply)
                                "（用 Accept 或 ?format=text|html|json 选择）。";
 }
 
+/* ?vendor=: which vendor's meaning of the number the body explains (420 is Twitter's Enhance
+ * Your Calm or Spring's Method Failure). The headers the catalogue gives the first meaning
+ * (RFC 7725's Link for 451) go with it. False with a 400 naming the vendors there are. */
+static bool apply_vendor(struct request *request, struct reply *reply, unsigned code,
+                         unsigned sub)
+{
+    const char *vendor = request_query(request, "vendor");
+    if (!vendor)
+        return true;
+    const struct catalog_entry *meaning = catalog_find_vendor(code, sub, vendor);
+    if (meaning) {
+        const struct catalog_entry *first = reply->entry;
+        for (size_t i = 0; meaning != first && first && i < first->header_count; i++)
+            reply_remove_header(reply, first->headers[i].name);
+        reply->entry = meaning;
+        return true;
+    }
+    const struct catalog_entry *entry = catalog_find(code, sub);
+    if (entry && entry->vendors) {
+        reply_bad_parameter(reply, request, "vendor",
+                            request_printf(request, "a vendor that gives %u a meaning: %s",
+                                           code, entry->vendors),
+                            request_printf(request, "赋予 %u 含义的厂商之一：%s", code,
+                                           entry->vendors));
+        return false;
+    }
+    reply_bad_parameter(reply, request, "vendor",
+                        request_printf(request, "no value for %u, which has one meaning only "
+                                       "(420, 451 and 499, for instance, have several)", code),
+                        request_printf(request, "空：%u 只有一种含义（例如 420、451 和 499 有多种）",
+                                       code));
+    return false;
+}
+
 /* The reply for one picked code, with this request's parameters applied. */
 static void build_reply(struct request *request, struct reply *reply,
                         const struct code_choice *choice)
@@ -503,6 +537,8 @@ static void build_reply(struct request *request, struct reply *reply,
         reply_explain(reply, request, code, choice->sub);
         if (code == 406)
             name_representations(reply);
+        if (!apply_vendor(request, reply, code, choice->sub))
+            return;
     }
     if (reply->status == 400 && code != 400)
         return; /* a refused parameter or Upgrade: the 400 stands as it is */

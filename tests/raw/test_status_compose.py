@@ -174,5 +174,90 @@ class CodeRangeTest(unittest.TestCase):
         self.assertRefused("/status/500-5a4", "500-504")
 
 
+class VendorTest(unittest.TestCase):
+    def catalogue(self):
+        status, _, body = fetch("/codes.json")
+        self.assertEqual(status, 200)
+        return {e["key"]: e for e in json.loads(body)["codes"]}
+
+    def test_vendor_codes_are_catalogued_with_vendor_and_source(self):
+        codes = self.catalogue()
+        expected = {"460": "aws", "463": "aws", "464": "aws", "561": "aws", "440": "iis",
+                    "449": "iis", "419": "laravel", "420": "twitter", "430": "shopify",
+                    "498": "esri", "499": "nginx", "444": "nginx", "451": "rfc",
+                    "520": "cloudflare", "527": "cloudflare", "530": "cloudflare"}
+        for key, vendor in expected.items():
+            with self.subTest(key=key):
+                entry = codes[key]
+                self.assertEqual(entry["vendor"], vendor)
+                self.assertTrue(entry["source"]["url"].startswith("https://"))
+                self.assertTrue(entry["zh"]["meaning"] and entry["en"]["meaning"])
+        also = {key: [a["vendor"] for a in codes[key].get("also", [])] for key in codes}
+        self.assertEqual(also["420"], ["spring"])
+        self.assertEqual(also["451"], ["iis"])
+        self.assertEqual(also["499"], ["esri"])
+        self.assertEqual(codes["451"]["also"][0]["reason"], "Redirect")
+        self.assertFalse(codes["451"]["also"][0]["official"])
+
+    def test_vendor_picks_the_explanation(self):
+        cases = [("420", "spring", "Method Failure"), ("420", "twitter", "Enhance Your Calm"),
+                 ("451", "iis", "X-MS-Location"), ("499", "esri", "Token Required"),
+                 ("499", "ESRI", "Token Required"), ("499", "nginx", "Client Closed Request")]
+        for code, vendor, words in cases:
+            with self.subTest(code=code, vendor=vendor):
+                status, headers, body = fetch("/status/%s?vendor=%s&lang=en" % (code, vendor))
+                self.assertEqual(status, int(code))
+                self.assertIn(words, body.decode())
+        # RFC 7725's blocked-by Link belongs to the legal 451, not to Exchange's redirect.
+        _, headers, _ = fetch("/status/451")
+        self.assertIsNotNone(header(headers, "Link"))
+        _, headers, body = fetch("/status/451?vendor=iis")
+        self.assertIsNone(header(headers, "Link"))
+        self.assertNotIn("Legal", body.decode())
+
+    def test_head_with_vendor_equals_get(self):
+        get_status, get_headers, _ = fetch("/status/420?vendor=spring")
+        head_status, head_headers, _ = fetch("/status/420?vendor=spring", "HEAD")
+        strip = lambda hs: sorted((n.lower(), v) for n, v in hs if n.lower() != "date")
+        self.assertEqual((head_status, strip(head_headers)), (get_status, strip(get_headers)))
+
+    def test_unknown_vendor_is_a_400_listing_the_vendors(self):
+        status, _, body = fetch("/status/420?vendor=github&lang=en")
+        self.assertEqual(status, 400)
+        self.assertIn("twitter, spring", body.decode())
+        status, _, body = fetch("/status/420?vendor=github&lang=zh")
+        self.assertIn("twitter, spring", body.decode())
+        self.assertIn("厂商", body.decode())
+        status, _, body = fetch("/status/404?vendor=rfc&lang=en")
+        self.assertEqual(status, 400)
+        self.assertIn("one meaning only", body.decode())
+
+    def test_code_page_shows_every_meaning_and_links_its_sources(self):
+        for key, vendor, source in (("420", "spring", "docs.spring.io"),
+                                    ("451", "iis", "learn.microsoft.com"),
+                                    ("499", "esri", "arcgis.com")):
+            with self.subTest(key=key):
+                status, _, body = fetch("/codes/" + key, headers={"Accept": "text/html"})
+                html = body.decode()
+                self.assertEqual(status, 200)
+                self.assertIn('id="vendor-%s"' % vendor, html)
+                self.assertIn('href="/status/%s?vendor=%s"' % (key, vendor), html)
+                self.assertIn(source, html)
+                self.assertIn("同一数字的其他含义", html)
+
+    def test_each_code_page_links_its_rfc_section_or_names_the_vendor(self):
+        codes = self.catalogue()
+        for key in ("404", "429", "451", "500", "308", "460", "464", "561", "430", "520"):
+            with self.subTest(key=key):
+                entry = codes[key]
+                _, _, body = fetch("/codes/" + key, headers={"Accept": "text/html"})
+                html = body.decode()
+                self.assertIn('href="%s"' % entry["source"]["url"], html)
+                self.assertIn(entry["source"]["name"], html)
+                if entry["official"]:
+                    self.assertRegex(entry["source"]["url"],
+                                     r"^https://www\.rfc-editor\.org/rfc/rfc\d+#section-")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
