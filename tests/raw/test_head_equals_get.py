@@ -32,6 +32,7 @@ SERVER = None
 ROUTE_URLS = [
     "/status/200", "/status/405", "/status/405?allow=GET,HEAD", "/status/406",
     "/status/401?scheme=basic", "/status/302", "/status/418?format=json",
+    "/status/418?body=tea&content_type=text/x-tea&h=X-A:1", "/status/420?vendor=spring",
     "/", "/codes.json", "/codes/405", "/codes/200", "/static/app.js", "/favicon.ico",
     "/health", "/ready",
     "/redirect/2", "/redirect/2?type=absolute", "/redirect-to?url=/status/200",
@@ -43,6 +44,7 @@ ROUTE_URLS = [
     "/upload",
     "/method/GET", "/method/POST", "/method/PUT,DELETE",
     "/negotiate/text/csv,application/json", "/negotiate/image/png",
+    "/image", "/image/webp", "/image/nope",
     "/no/such/page",
 ]
 
