@@ -7,8 +7,8 @@ and Content-Length are compared.
 
 Left out, on purpose:
 - the echo endpoints (/anything, /headers, and /redirect/0, which is the end of a chain and
-  echoes): their body names the request's method, so GET's and HEAD's bodies differ by design
-  (README "Echo");
+  echoes, and /dump/request, which returns the request line): their body names the request's
+  method, so GET's and HEAD's bodies differ by design (README "Echo");
 - a Digest challenge's nonce, new for every challenge, is compared without its value;
 - what is stateful or random by nature: /sequence/, /flaky/, /ratelimit/ (each request moves
   a counter), /journal (it records the walk itself), /fault/ (breaks the connection), /delay/
