@@ -99,6 +99,15 @@ static void index_words(struct strbuf *out, const struct catalog_entry *e)
             strbuf_append(out, " ");
         append_lowercase(out, words[i]);
     }
+    /* Other vendors' meanings of the number: "method failure" finds 420 too. */
+    for (size_t i = 0; i < e->also_count; i++) {
+        const char *also[] = { e->also[i].reason, e->also[i].text[LANGUAGE_ZH].title,
+                               e->also[i].source_name };
+        for (size_t j = 0; j < sizeof also / sizeof also[0]; j++) {
+            strbuf_append(out, " ");
+            append_lowercase(out, also[j]);
+        }
+    }
 }
 
 static void index_row(struct strbuf *out, const struct catalog_entry *e)

@@ -245,6 +245,12 @@ class VendorTest(unittest.TestCase):
                 self.assertIn(source, html)
                 self.assertIn("同一数字的其他含义", html)
 
+    def test_index_filter_words_hold_the_other_meanings(self):
+        _, _, body = fetch("/", headers={"Accept": "text/html"})
+        row = [line for line in body.decode().splitlines() if 'id="code-420"' in line][0]
+        self.assertIn("method failure", row)
+        self.assertIn("spring framework", row)
+
     def test_each_code_page_links_its_rfc_section_or_names_the_vendor(self):
         codes = self.catalogue()
         for key in ("404", "429", "451", "500", "308", "460", "464", "561", "430", "520"):
