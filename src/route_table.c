@@ -71,6 +71,9 @@ const struct route route_table[] = {
     { "/fault/",            MATCH_PREFIX, METHODS_ANY,    0,                       fault_handle },
     { "/method/",           MATCH_PREFIX, METHODS_ANY,    OWN_OPTIONS,             client_input_method },
     { "/negotiate/",        MATCH_PREFIX, METHODS_READ,   0,                       client_input_negotiate },
+    { "/dump/request",      MATCH_EXACT,  METHODS_ANY,    OWN_OPTIONS | KEEPS_BODY, dump_request },
+    { "/image",             MATCH_EXACT,  METHODS_READ,   0,                       images_negotiate },
+    { "/image/",            MATCH_PREFIX, METHODS_READ,   0,                       images_format },
 };
 
 const size_t route_table_size = sizeof route_table / sizeof route_table[0];

@@ -247,6 +247,7 @@ static const struct request_transport mhd_transport = {
     .head_size = mhd_head_size,
     .digest_username = mhd_digest_username,
     .digest_check = mhd_digest_check,
+    .raw_head = head_raw_bytes,
 };
 
 /* --- MHD callbacks around each request ------------------------------------------------ */

@@ -78,6 +78,14 @@ void client_input_upload(struct request *request, struct reply *reply);
 void client_input_method(struct request *request, struct reply *reply);
 void client_input_negotiate(struct request *request, struct reply *reply);
 
+/* dump.c: /dump/request, the request head as its bytes arrived, then the body. */
+void dump_request(struct request *request, struct reply *reply);
+
+/* images.c: /image by Accept (406 naming the formats when none fits) and /image/{format}:
+ * one small picture as PNG, JPEG, WebP and SVG. */
+void images_negotiate(struct request *request, struct reply *reply);
+void images_format(struct request *request, struct reply *reply);
+
 void pages_index(struct request *request, struct reply *reply);
 void pages_code(struct request *request, struct reply *reply);
 void pages_codes_json(struct request *request, struct reply *reply);

@@ -87,6 +87,11 @@ size_t request_head_size(const struct request *request)
     return request->transport->head_size(request);
 }
 
+bool request_raw_head(const struct request *request, struct strbuf *out)
+{
+    return request->transport->raw_head && request->transport->raw_head(request, out);
+}
+
 const char *request_printf(struct request *request, const char *format, ...)
 {
     size_t room = sizeof request->arena - request->arena_used;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct config;
+struct strbuf;
 
 enum method {
     METHOD_GET,
@@ -77,6 +78,11 @@ struct request_transport {
                                        const char *user, const char *password,
                                        unsigned nonce_timeout_s,
                                        enum digest_algorithm algorithm);
+    /* Appends the request head as its bytes arrived (request line, header lines in order with
+     * their case, spacing and line ends, the blank line) to out; false, with out unchanged,
+     * when the transport cannot tell (it may be NULL: a transport with no such bytes, as
+     * HTTP/2's compressed headers). /dump/request shows it. */
+    bool (*raw_head)(const struct request *request, struct strbuf *out);
 };
 
 /* Which protocol carried a request: the access log and the journal record it, and the few
@@ -128,6 +134,8 @@ const char *request_query_n(const struct request *request, const char *name, siz
 void request_each(const struct request *request, enum request_field field,
                   request_visitor visit, void *context);
 size_t request_head_size(const struct request *request);
+/* The head as received (see request_transport.raw_head); false when the transport cannot say. */
+bool request_raw_head(const struct request *request, struct strbuf *out);
 /* Formats into the request's arena; NULL when the arena is full (the caller answers 500 or
  * falls back to a fixed text). Valid until the request completes. */
 const char *request_printf(struct request *request, const char *format, ...)

@@ -7,8 +7,8 @@ and Content-Length are compared.
 
 Left out, on purpose:
 - the echo endpoints (/anything, /headers, and /redirect/0, which is the end of a chain and
-  echoes): their body names the request's method, so GET's and HEAD's bodies differ by design
-  (README "Echo");
+  echoes, and /dump/request, which returns the request line): their body names the request's
+  method, so GET's and HEAD's bodies differ by design (README "Echo");
 - a Digest challenge's nonce, new for every challenge, is compared without its value;
 - what is stateful or random by nature: /sequence/, /flaky/, /ratelimit/ (each request moves
   a counter), /journal (it records the walk itself), /fault/ (breaks the connection), /delay/
@@ -34,6 +34,7 @@ SERVER = None
 ROUTE_URLS = [
     "/status/200", "/status/405", "/status/405?allow=GET,HEAD", "/status/406",
     "/status/401?scheme=basic", "/status/302", "/status/418?format=json",
+    "/status/418?body=tea&content_type=text/x-tea&h=X-A:1", "/status/420?vendor=spring",
     "/", "/codes.json", "/codes/405", "/codes/200", "/static/app.js", "/favicon.ico",
     "/health", "/ready",
     "/redirect/2", "/redirect/2?type=absolute", "/redirect-to?url=/status/200",
@@ -51,6 +52,7 @@ ROUTE_URLS = [
     "/upload",
     "/method/GET", "/method/POST", "/method/PUT,DELETE",
     "/negotiate/text/csv,application/json", "/negotiate/image/png",
+    "/image", "/image/webp", "/image/nope",
     "/no/such/page",
 ]
 
