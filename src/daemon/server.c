@@ -89,6 +89,11 @@ void server_use_acceptor(const struct server_acceptor *acceptor)
     server.acceptor = acceptor;
 }
 
+unsigned server_max_connections(void)
+{
+    return server.max_connections;
+}
+
 /* Appends to a NULL-terminated table of SERVER_MAX_OBSERVERS; more is a programming error. */
 #define OBSERVE(table, observer)                                                               \
     do {                                                                                       \

@@ -52,6 +52,10 @@ struct server_acceptor {
 };
 void server_use_acceptor(const struct server_acceptor *acceptor);
 
+/* --max-connections, or what the file descriptors allow: libmicrohttpd's limit for HTTP/1.1
+ * connections, and the acceptor's for its own (each counts its own connections). */
+unsigned server_max_connections(void);
+
 /* At shutdown, after new connections stop and delays are released, before waiting for
  * in-flight requests: what holds connections of its own closes them (WebSocket sessions). */
 typedef void (*server_shutdown_observer)(void);

@@ -31,6 +31,8 @@ struct h2_options {
     unsigned idle_timeout_s;  /* a connection with nothing to do, or whose client reads
                                  nothing, is closed after this long (--timeout) */
     unsigned preface_timeout_s; /* a new connection must say what it speaks within this */
+    unsigned max_connections; /* HTTP/2 connections open at once, more are closed at once;
+                                 0: no limit (--max-connections) */
 };
 
 /* The defaults above, for options a caller does not set. */

@@ -593,6 +593,7 @@ static bool start(const struct listener *listener, const struct config *config,
     options.max_header_list = config->max_header_bytes;
     options.max_body = config->max_body;
     options.idle_timeout_s = config->timeout_s;
+    options.max_connections = server_max_connections();
     int fd = h2_listen_socket(listener);
     if (fd < 0)
         return false;

@@ -441,6 +441,38 @@ class ProtocolRecorded(unittest.TestCase):
             server.stop()
 
 
+class ConnectionLimit(unittest.TestCase):
+    def test_http2_connections_past_max_connections_are_closed_at_once(self):
+        with StatusdServer("--max-connections", "2") as server:
+            held = [Client(server.port) for _ in range(2)]
+            try:
+                for client in held:
+                    self.assertEqual(client.exchange("/status/200")[0], 200)
+                # Closed without an answer (a FIN, or a reset for the bytes it did not read),
+                # well before any timeout.
+                extra = None
+                try:
+                    extra = Client(server.port)
+                    stream = extra.request("/status/200")
+                    self.assertFalse(extra.pump(extra.finished(stream), timeout=3 * SLOWDOWN))
+                    self.assertTrue(extra.closed)
+                except (ConnectionResetError, BrokenPipeError):
+                    pass
+                finally:
+                    if extra:
+                        extra.close()
+                held[0].close()
+                time.sleep(0.3)  # the server notices the close on its next turn
+                again = Client(server.port)
+                try:
+                    self.assertEqual(again.exchange("/status/200")[0], 200)
+                finally:
+                    again.close()
+            finally:
+                for client in held:
+                    client.close()
+
+
 class Http2Off(unittest.TestCase):
     def test_http2_off_leaves_the_port_to_http1(self):
         server = StatusdServer("--http2=off").start()
