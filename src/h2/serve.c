@@ -37,6 +37,7 @@ struct h2_exchange {
     const struct route *route;
     /* The decoded path, the decoded query pairs and their text, in one allocation. */
     char *decoded;
+    const char *target, *method; /* copies, in decoded's block */
     struct query_pair *query;
     size_t query_count;
     size_t header_bytes;
@@ -154,12 +155,17 @@ static bool parse_target(struct h2_exchange *x)
     size_t pairs = 1;
     for (const char *p = target + path_length; *p; p++)
         pairs += *p == '&';
-    /* The text first, the pairs after it at an aligned offset. */
-    size_t text_size = (length + 2 + 7) & ~(size_t)7;
+    /* The decoded text, copies of the raw target and the method (the access log reads them
+     * after the stream, which owns the originals, may be gone), then the pairs at an aligned
+     * offset. */
+    size_t method_length = strlen(x->h2->method);
+    size_t text_size = (2 * length + 3 + method_length + 1 + 7) & ~(size_t)7;
     x->decoded = malloc(text_size + pairs * sizeof(struct query_pair));
     if (!x->decoded)
         return false;
     x->query = (struct query_pair *)(void *)(x->decoded + text_size);
+    x->target = memcpy(x->decoded + length + 2, target, length + 1);
+    x->method = memcpy(x->decoded + 2 * length + 3, x->h2->method, method_length + 1);
     memcpy(x->decoded, target, length + 1);
     char *path = x->decoded;
     path[url_decode(path, path_length, false)] = '\0';
@@ -478,9 +484,6 @@ static void serve(void *app, const struct h2_request *h2)
     r->protocol = PROTOCOL_H2;
     r->tls = h2->tls;
     r->config = served.config;
-    r->method = h2->method;
-    r->method_id = method_from_name(h2->method);
-    r->target = h2->path;
     r->version = "HTTP/2";
     for (size_t i = 0; i < h2->field_count; i++)
         x->header_bytes += h2->fields[i].name_length + h2->fields[i].value_length + 32;
@@ -489,6 +492,9 @@ static void serve(void *app, const struct h2_request *h2)
         exchange_free(x);
         return;
     }
+    r->method = x->method;
+    r->method_id = method_from_name(x->method);
+    r->target = x->target;
     r->path = x->decoded;
     r->no_query = x->query_count == 0;
     r->format = negotiate_format(request_header(r, "accept"));
