@@ -107,6 +107,12 @@ bool h2_stream_respond_streamed(struct h2_stream *stream, unsigned status,
  * transport does not pad it): a truncated response on purpose. */
 bool h2_stream_write(struct h2_stream *stream, const char *data, size_t length, bool last);
 
+/* Ends a streamed body with trailer fields (RFC 9113 §8.1: a HEADERS frame after the DATA),
+ * e.g. server-timing; names are lower-cased, pseudo and connection fields dropped. The
+ * handle is released, as after a last piece. */
+bool h2_stream_end_with_trailers(struct h2_stream *stream, const struct h2_field *fields,
+                                 size_t field_count);
+
 /* RST_STREAM with this error code (RFC 9113 §7: 0 NO_ERROR .. 13 HTTP_1_1_REQUIRED). */
 bool h2_stream_reset(struct h2_stream *stream, uint32_t error_code);
 

@@ -68,6 +68,9 @@ struct h2_chunk {
     struct h2_chunk *next;
     size_t length, offset;
     bool last;
+    nghttp2_nv *trailers;  /* with the last piece: a trailing HEADERS frame (one allocation
+                              with its strings), or NULL */
+    size_t trailer_count;
     char data[];
 };
 

@@ -64,6 +64,7 @@ static void stream_free_response_body(struct h2_stream *stream)
     stream->out_body = NULL;
     while (stream->chunks) {
         struct h2_chunk *next = stream->chunks->next;
+        free(stream->chunks->trailers);
         free(stream->chunks);
         stream->chunks = next;
     }
@@ -481,8 +482,6 @@ static ssize_t read_streamed_body(nghttp2_session *nghttp2, int32_t stream_id, u
                                   size_t length, uint32_t *flags, nghttp2_data_source *source,
                                   void *user_data)
 {
-    (void)nghttp2;
-    (void)stream_id;
     (void)user_data;
     struct h2_stream *stream = source->ptr;
     size_t count = 0;
@@ -499,11 +498,18 @@ static ssize_t read_streamed_body(nghttp2_session *nghttp2, int32_t stream_id, u
         stream->chunks = chunk->next;
         if (!stream->chunks)
             stream->chunks_tail = NULL;
-        free(chunk);
         if (last) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
+            /* Trailers end the stream instead of the last DATA frame; nghttp2 copies them. */
+            if (chunk->trailers &&
+                nghttp2_submit_trailer(nghttp2, stream_id, chunk->trailers,
+                                       chunk->trailer_count) == 0)
+                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+            free(chunk->trailers);
+            free(chunk);
             return (ssize_t)count;
         }
+        free(chunk);
     }
     if (count == 0)
         return NGHTTP2_ERR_DEFERRED;
@@ -813,6 +819,8 @@ static struct h2_command *command_new(enum h2_command_type type, struct h2_strea
 
 void h2_command_discard(struct h2_command *command)
 {
+    if (command->chunk)
+        free(command->chunk->trailers);
     free(command->chunk);
     if (command->free_body)
         command->free_body(command->free_argument);
@@ -1130,6 +1138,58 @@ bool h2_stream_write(struct h2_stream *stream, const char *data, size_t length, 
     command->chunk = chunk;
     if (!last)
         atomic_fetch_add(&stream->references, 1); /* the command's; the app keeps its own */
+    h2_post(command);
+    return true;
+}
+
+/* The trailer fields as nghttp2 wants them, in one allocation with their strings. */
+static nghttp2_nv *copy_trailers(const struct h2_field *fields, size_t field_count,
+                                 size_t *count)
+{
+    size_t text_size = 0;
+    for (size_t i = 0; i < field_count; i++)
+        text_size += fields[i].name_length + fields[i].value_length;
+    char *block = malloc((field_count ? field_count : 1) * sizeof(nghttp2_nv) + text_size + 1);
+    if (!block)
+        return NULL;
+    nghttp2_nv *nv = (nghttp2_nv *)block;
+    char *text = block + (field_count ? field_count : 1) * sizeof(nghttp2_nv);
+    *count = 0;
+    for (size_t i = 0; i < field_count; i++) {
+        const struct h2_field *field = &fields[i];
+        if (field->name_length == 0 || field->name[0] == ':' ||
+            connection_specific(field->name, field->name_length))
+            continue;
+        char *name = text;
+        for (size_t j = 0; j < field->name_length; j++)
+            name[j] = (char)(field->name[j] >= 'A' && field->name[j] <= 'Z'
+                                 ? field->name[j] - 'A' + 'a'
+                                 : field->name[j]);
+        text += field->name_length;
+        memcpy(text, field->value, field->value_length);
+        nv[(*count)++] = (nghttp2_nv){ (uint8_t *)name, (uint8_t *)text, field->name_length,
+                                       field->value_length, NGHTTP2_NV_FLAG_NONE };
+        text += field->value_length;
+    }
+    return nv;
+}
+
+bool h2_stream_end_with_trailers(struct h2_stream *stream, const struct h2_field *fields,
+                                 size_t field_count)
+{
+    if (!stream_usable(stream, NULL, NULL))
+        return false;
+    struct h2_chunk *chunk = malloc(sizeof *chunk);
+    struct h2_command *command = chunk ? command_new(H2_DATA, stream) : NULL;
+    size_t count = 0;
+    nghttp2_nv *trailers = command ? copy_trailers(fields, field_count, &count) : NULL;
+    if (!trailers) {
+        free(chunk);
+        free(command);
+        return h2_stream_write(stream, "", 0, true); /* the body ends without them */
+    }
+    *chunk = (struct h2_chunk){ .last = true, .trailers = trailers, .trailer_count = count };
+    command->chunk = chunk;
     h2_post(command);
     return true;
 }

@@ -135,33 +135,53 @@ const HINTED = '/static/style.css';
 const PAGE = `/status/103?then=200&format=html&delay=1&link=${
   encodeURIComponent(`<${HINTED}>; rel=preload; as=style`)}`;
 
-test('Chromium fetches the stylesheet a 103 hinted before the final response arrives', async () => {
+// Under heavy load (load average 8 to 10 on 2 cores, with other builds running) Chromium 156
+// now and then does not act on a 103 at all: the stylesheet is then requested once, by the
+// parser, after the page (seen here in about 1 run of 6; never on a quiet machine). So each
+// try is a fresh page and a fresh URL, and Chromium must act on the hint in one of 3 tries;
+// a server that stopped sending the 103 (or sent it after the delay) fails all three.
+async function tryEarlyHints(attempt) {
   const page = await browser.newPage();
-  const response = await page.goto(server.origin + PAGE, { waitUntil: 'load' });
-  assert.equal(response.status(), 200);
-  assert.equal(await response.headerValue('content-type'), 'text/html; charset=utf-8');
-  // Over HTTP/2, with a certificate Chromium trusts (no interstitial, no error ignored).
-  const protocol = await page.evaluate(
-    () => performance.getEntriesByType('navigation')[0].nextHopProtocol);
-  assert.equal(protocol, 'h2');
-  const entry = await page.evaluate((name) => {
-    const found = performance.getEntriesByType('resource').find((e) => e.name.endsWith(name));
-    return found && { initiatorType: found.initiatorType, protocol: found.nextHopProtocol };
-  }, HINTED);
-  assert.ok(entry, 'no Resource Timing entry for the hinted stylesheet');
-  assert.equal(entry.initiatorType, 'early-hints');
+  try {
+    const url = `${server.origin}${PAGE}&try=${attempt}`;
+    const response = await page.goto(url, { waitUntil: 'load' });
+    assert.equal(response.status(), 200);
+    assert.equal(await response.headerValue('content-type'), 'text/html; charset=utf-8');
+    // Over HTTP/2, with a certificate Chromium trusts (no interstitial, no error ignored).
+    const protocol = await page.evaluate(
+      () => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+    assert.equal(protocol, 'h2');
+    const entry = await page.evaluate((name) => {
+      const found = performance.getEntriesByType('resource').find((e) => e.name.endsWith(name));
+      return found && { initiatorType: found.initiatorType, start: found.startTime };
+    }, HINTED);
+    assert.ok(entry, 'no Resource Timing entry for the hinted stylesheet');
+    return entry.initiatorType;
+  } finally {
+    await page.close();
+  }
+}
 
-  // The server's view: the stylesheet was asked for (and answered) while the page was still
-  // waiting for its delay; both over h2.
-  await waitFor(() => server.log.some((l) => l.path.startsWith('/status/103')), 'the page log line');
-  const styleAt = server.log.findIndex((l) => l.path === HINTED);
-  const pageAt = server.log.findIndex((l) => l.path.startsWith('/status/103'));
-  assert.ok(styleAt >= 0, 'the stylesheet was never requested');
-  assert.ok(styleAt < pageAt, `stylesheet logged at ${styleAt}, after the page at ${pageAt}`);
-  assert.equal(server.log[styleAt].protocol, 'h2');
-  assert.equal(server.log[pageAt].protocol, 'h2');
-  assert.ok(server.log[pageAt].duration_ms >= 1000, 'the page did not wait its second');
-  await page.close();
+test('Chromium fetches the stylesheet a 103 hinted before the final response arrives', async () => {
+  const seen = [];
+  for (let attempt = 1; attempt <= 3 && !seen.includes('early-hints'); attempt++) {
+    const before = server.log.length;
+    seen.push(await tryEarlyHints(attempt));
+    if (seen.at(-1) !== 'early-hints') continue;
+    // The server's view of this try: the stylesheet was asked for (and answered) while the
+    // page was still waiting for its delay, both over h2.
+    await waitFor(() => server.log.slice(before).some((l) => l.path.includes(`try=${attempt}`)),
+      'the page log line');
+    const lines = server.log.slice(before);
+    const styleAt = lines.findIndex((l) => l.path === HINTED);
+    const pageAt = lines.findIndex((l) => l.path.includes(`try=${attempt}`));
+    assert.ok(styleAt >= 0, 'the stylesheet was never requested');
+    assert.ok(styleAt < pageAt, `stylesheet logged at ${styleAt}, after the page at ${pageAt}`);
+    assert.equal(lines[styleAt].protocol, 'h2');
+    assert.equal(lines[pageAt].protocol, 'h2');
+    assert.ok(lines[pageAt].duration_ms >= 1000, 'the page did not wait its second');
+  }
+  assert.ok(seen.includes('early-hints'), `initiatorType in each try: ${seen.join(', ')}`);
 });
 
 test('without the 103 the same stylesheet is fetched by the parser, not by early hints', async () => {
