@@ -88,6 +88,11 @@ struct h2_session {
     uint64_t linger_until_ms;
     bool dead;                   /* closed; freed at the end of the turn (h2_session_reap) */
     bool write_blocked;          /* the socket took less than offered */
+    /* Frames nghttp2 produced, gathered so a turn's answers leave in one write (each frame
+     * its own send() would cost a syscall, and with Nagle a delayed-ACK wait, per frame). */
+    uint8_t *out;
+    size_t out_length, out_sent, out_capacity;
+    size_t tls_retry;            /* GnuTLS wants a blocked record retried with this length */
     bool queued;                 /* on the loop's work list */
     bool more_input;             /* stopped reading at the per-turn budget */
     unsigned awaiting_app;       /* streams dispatched and not answered */

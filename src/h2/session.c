@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #define MAX_CONTINUATIONS 8     /* CONTINUATION frames after one HEADERS (CVE-2024-28182) */
 #define MAX_OUTBOUND_ACK 1000   /* unsent SETTINGS/PING acks and resets (PING/SETTINGS floods) */
 #define MAX_SETTINGS 32         /* entries in one SETTINGS frame */
+#define OUT_MAX (256 * 1024)    /* frames gathered for one connection and not yet written */
 
 static const char headers_too_large_text[] =
     "431 请求头字段太大 Request Header Fields Too Large\n";
@@ -138,6 +141,7 @@ void h2_session_reap(void)
             continue;
         }
         *link = session->next_dead;
+        free(session->out);
         free(session);
     }
 }
@@ -157,11 +161,15 @@ static void discard_input(struct h2_session *session)
     session_destroy(session);
 }
 
+static bool session_write(struct h2_session *session);
+
 /* The protocol is over: free what the connection held, then linger (LINGER_MS above). */
 static void session_finish(struct h2_session *session)
 {
     if (session->lingering)
         return;
+    if (!session->handshaking && session->out_length)
+        session_write(session); /* the last frames (a GOAWAY), as far as the socket takes them */
     if (session->nghttp2) {
         while (session->streams) {
             nghttp2_session_set_stream_user_data(session->nghttp2, session->streams->id, NULL);
@@ -181,14 +189,16 @@ static void session_finish(struct h2_session *session)
     discard_input(session);
 }
 
+static bool session_send(struct h2_session *session);
+
 /* Sends what nghttp2 has ready; ends the session when neither side has anything left. */
 static void session_flush(struct h2_session *session)
 {
     if (session->lingering || session->handshaking)
         return;
-    if (nghttp2_session_send(session->nghttp2) != 0 ||
+    if (!session_send(session) ||
         (!nghttp2_session_want_read(session->nghttp2) &&
-         !nghttp2_session_want_write(session->nghttp2)))
+         !nghttp2_session_want_write(session->nghttp2) && !session->out_length))
         session_finish(session);
 }
 
@@ -252,6 +262,10 @@ void h2_session_open(int fd, const struct sockaddr *client, socklen_t client_len
     }
     session->kind = H2_KIND_SESSION;
     session->fd = fd;
+    /* Answers leave whole (session_write): Nagle would only hold the last segment back. */
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        perror("statusd: h2 TCP_NODELAY");
     memcpy(&session->client, client, client_length);
     session->client_length = client_length;
     session->last_read_ms = session->last_write_ms = h2_now_ms();
@@ -314,7 +328,7 @@ static void session_read(struct h2_session *session)
             ssize_t used = nghttp2_session_mem_recv(session->nghttp2, input, (size_t)got);
             if (used < 0) {
                 /* A protocol error or a flood: nghttp2 may have queued a GOAWAY saying why. */
-                nghttp2_session_send(session->nghttp2);
+                session_send(session);
                 session_finish(session);
                 return;
             }
@@ -390,7 +404,7 @@ void h2_session_sweep(uint64_t now)
             /* Nothing to do, or a client that reads nothing (a full socket or a zero
              * window): whatever it holds is freed now. */
             nghttp2_session_terminate_session(session->nghttp2, NGHTTP2_NO_ERROR);
-            nghttp2_session_send(session->nghttp2);
+            session_send(session);
             session_finish(session);
         }
     }
@@ -436,27 +450,85 @@ static ssize_t on_send(nghttp2_session *nghttp2, const uint8_t *data, size_t len
     (void)nghttp2;
     (void)flags;
     struct h2_session *session = user_data;
-    ssize_t sent;
-    if (session->tls) {
-        /* After GNUTLS_E_AGAIN GnuTLS wants the same data again, and nghttp2 offers exactly
-         * that on the next call: it keeps what a WOULDBLOCK did not take. */
-        sent = gnutls_record_send(session->tls, data, length);
-        if (sent == GNUTLS_E_AGAIN || sent == GNUTLS_E_INTERRUPTED)
-            sent = -1, errno = EAGAIN;
-        else if (sent < 0)
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
-    } else {
-        sent = send(session->fd, data, length, MSG_NOSIGNAL);
-    }
-    if (sent < 0) {
-        if (errno == EAGAIN || errno == EINTR) {
-            session->write_blocked = true;
-            return NGHTTP2_ERR_WOULDBLOCK;
+    /* Gathered, not sent: session_write sends them in one go. A client that reads nothing
+     * holds at most OUT_MAX here, then nghttp2 is told to wait. */
+    if (session->out_length - session->out_sent >= OUT_MAX)
+        return NGHTTP2_ERR_WOULDBLOCK;
+    if (session->out_length + length > session->out_capacity) {
+        if (session->out_sent) { /* move the unsent rest to the front first */
+            memmove(session->out, session->out + session->out_sent,
+                    session->out_length - session->out_sent);
+            session->out_length -= session->out_sent;
+            session->out_sent = 0;
         }
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
+        size_t capacity = session->out_capacity ? session->out_capacity : 16384;
+        while (capacity < session->out_length + length)
+            capacity *= 2;
+        if (capacity != session->out_capacity) {
+            uint8_t *grown = realloc(session->out, capacity);
+            if (!grown)
+                return NGHTTP2_ERR_CALLBACK_FAILURE;
+            session->out = grown;
+            session->out_capacity = capacity;
+        }
     }
-    session->last_write_ms = h2_now_ms();
-    return sent;
+    memcpy(session->out + session->out_length, data, length);
+    session->out_length += length;
+    return (ssize_t)length;
+}
+
+/* Writes what on_send gathered. False when the connection broke; a socket that took less
+ * sets write_blocked, and the rest waits for EPOLLOUT. */
+static bool session_write(struct h2_session *session)
+{
+    while (session->out_sent < session->out_length) {
+        size_t left = session->out_length - session->out_sent;
+        ssize_t sent;
+        if (session->tls) {
+            /* After GNUTLS_E_AGAIN GnuTLS wants the same record again: same bytes, same
+             * length (nothing is gathered in front of them meanwhile). */
+            size_t size = session->tls_retry ? session->tls_retry : left;
+            sent = gnutls_record_send(session->tls, session->out + session->out_sent, size);
+            if (sent == GNUTLS_E_AGAIN || sent == GNUTLS_E_INTERRUPTED) {
+                session->tls_retry = size;
+                session->write_blocked = true;
+                return true;
+            }
+            session->tls_retry = 0;
+            if (sent < 0)
+                return false;
+        } else {
+            sent = send(session->fd, session->out + session->out_sent, left, MSG_NOSIGNAL);
+            if (sent < 0) {
+                if (errno == EAGAIN || errno == EINTR) {
+                    session->write_blocked = true;
+                    return true;
+                }
+                return false;
+            }
+        }
+        session->out_sent += (size_t)sent;
+        session->last_write_ms = h2_now_ms();
+    }
+    session->out_length = session->out_sent = 0;
+    return true;
+}
+
+/* nghttp2's frames out to the socket, as far as it takes them. False when it broke. */
+static bool session_send(struct h2_session *session)
+{
+    /* Bounded: each round gathers at most OUT_MAX; a socket that blocks ends it. */
+    for (int round = 0; round < 8; round++) {
+        if (nghttp2_session_send(session->nghttp2) != 0) {
+            session_write(session);
+            return false;
+        }
+        if (!session_write(session))
+            return false;
+        if (session->out_length || !nghttp2_session_want_write(session->nghttp2))
+            return true;
+    }
+    return true;
 }
 
 static ssize_t read_response_body(nghttp2_session *nghttp2, int32_t stream_id, uint8_t *buffer,
