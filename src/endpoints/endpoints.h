@@ -19,6 +19,11 @@ void echo_anything(struct request *request, struct reply *reply);
 void echo_headers(struct request *request, struct reply *reply);
 void echo_ip(struct request *request, struct reply *reply);
 void echo_user_agent(struct request *request, struct reply *reply);
+/* The echo in one content coding: /gzip, /deflate, /brotli, /zstd. */
+void echo_gzip(struct request *request, struct reply *reply);
+void echo_deflate(struct request *request, struct reply *reply);
+void echo_brotli(struct request *request, struct reply *reply);
+void echo_zstd(struct request *request, struct reply *reply);
 
 /* auth.c: /basic-auth, /hidden-basic-auth, /digest-auth, /bearer, /proxy-auth, /forbidden (SPEC §6) */
 void auth_basic(struct request *request, struct reply *reply);

@@ -256,6 +256,10 @@ struct reply {
         enum digest_algorithm algorithm;
         bool stale;         /* the nonce was valid once: stale=true, no new password needed */
     } digest_challenge;
+    /* The content coding the body is sent in whatever Accept-Encoding says (/gzip, /brotli,
+     * ...); response.c compresses it. Identity (the default) leaves the choice to
+     * ?encoding=auto. Added last, for the branches being merged beside this one. */
+    enum coding coding;
 };
 
 /* What a reply asks the transport to do. A reply is filled field by field by its handler;
