@@ -403,8 +403,9 @@ static bool decode_body(struct request *request, struct reply *reply, struct ech
 }
 
 /* Everything about the request, in the order a reader looks for it; NULL when out of
- * memory. */
-static json_t *describe_request(const struct request *request, const struct echo_body *sent)
+ * memory. method: the one the body names. */
+static json_t *describe_request(const struct request *request, const char *method,
+                                const struct echo_body *sent)
 {
     const char *body = sent->bytes;
     size_t length = sent->length;
@@ -414,7 +415,7 @@ static json_t *describe_request(const struct request *request, const struct echo
     /* The query parameters make both "url" and "args", which comes after it. */
     json_t *args = url_path(&url, request) ? collect(request, REQUEST_QUERY, &url) : NULL;
     bool ok = echo && args && !strbuf_failed(&url) &&
-              set(echo, "method", echo_json_text(request->method, strlen(request->method))) &&
+              set(echo, "method", echo_json_text(method, strlen(method))) &&
               set(echo, "url", json_stringn(url.data, url.length));
     strbuf_free(&url);
     if (!ok) {
@@ -535,17 +536,19 @@ void echo_anything(struct request *request, struct reply *reply)
     struct echo_body body;
     if (!decode_body(request, reply, &body))
         return;
-    send_echo(request, reply, describe_request(request, &body));
+    send_echo(request, reply, describe_request(request, request->method, &body));
     free(body.owned);
 }
 
 /* /gzip, /deflate, /brotli, /zstd: the echo, sent in that coding whatever Accept-Encoding
- * says (the URL asked for it), with httpbin's flag ("gzipped": true, ...) beside it. */
+ * says (the URL asked for it), with httpbin's flag ("gzipped": true, ...) beside it. Unlike
+ * /anything, a HEAD gets GET's body (its method named GET): what these URLs show is the
+ * coded body, and HEAD must announce GET's Content-Length (RFC 9110 §9.3.2). */
 static void send_coded_echo(struct request *request, struct reply *reply, enum coding coding,
                             const char *flag)
 {
     struct echo_body body = { "", 0, NULL, NULL };
-    json_t *echo = describe_request(request, &body);
+    json_t *echo = describe_request(request, request_method_as_get(request), &body);
     if (echo && json_object_set_new(echo, flag, json_true()) != 0) {
         json_decref(echo);
         echo = NULL;

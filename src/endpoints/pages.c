@@ -30,17 +30,23 @@
 struct page {
     char *html;
     size_t length;
+    /* Its gzip, br, ... forms, made the first time ?encoding=auto asks for one
+     * (reply->coded_forms). */
+    struct once coded[CODING_COUNT];
 };
 
 static struct {
     struct once index;
     struct once *codes; /* catalog_count() * LANGUAGES_COUNT, by entry then languages */
     size_t code_count;
+    struct once codes_json_coded[CODING_COUNT]; /* /codes.json's coded forms */
 } pages;
 
 static void page_free(void *value)
 {
     struct page *page = value;
+    for (int c = 0; c < CODING_COUNT; c++)
+        once_clear(&page->coded[c], coded_form_free);
     free(page->html);
     free(page);
 }
@@ -48,7 +54,7 @@ static void page_free(void *value)
 /* A page from rendered bytes (taken over); NULL, with the bytes freed, when out of memory. */
 static struct page *page_from(struct strbuf *out)
 {
-    struct page *page = malloc(sizeof *page);
+    struct page *page = calloc(1, sizeof *page);
     if (page && (page->html = strbuf_take(out, &page->length)))
         return page;
     free(page);
@@ -482,6 +488,8 @@ void pages_free(void)
     free(pages.codes);
     pages.codes = NULL;
     pages.code_count = 0;
+    for (int c = 0; c < CODING_COUNT; c++)
+        once_clear(&pages.codes_json_coded[c], coded_form_free);
 }
 
 static void send_page(struct reply *reply, const struct page *page)
@@ -489,6 +497,8 @@ static void send_page(struct reply *reply, const struct page *page)
     reply->status = 200;
     reply->body = page->html;
     reply->body_length = page->length;
+    /* The page is shared and read-only but for these slots, which once.h fills atomically. */
+    reply->coded_forms = (struct once *)page->coded;
     reply->content_type = "text/html; charset=utf-8";
     reply_set_header(reply, "Content-Security-Policy", PAGE_POLICY);
 }
@@ -508,6 +518,7 @@ void pages_codes_json(struct request *request, struct reply *reply)
     (void)request;
     reply->status = 200;
     reply->body = catalog_json(&reply->body_length);
+    reply->coded_forms = pages.codes_json_coded;
     reply->content_type = "application/json";
 }
 

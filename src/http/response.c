@@ -25,10 +25,16 @@ static void entity_tag(const char *body, size_t length, char *tag, size_t tag_si
 }
 
 /* Whether a reply header still holds the catalogue's default value (the very same string). */
+static bool catalogue_header_value(const struct reply *reply, const char *name,
+                                   const char *value)
+{
+    const struct catalog_header *h = catalog_header(reply->entry, name);
+    return h && h->value == value;
+}
+
 static bool is_catalogue_value(const struct reply *reply, const struct reply_header *header)
 {
-    const struct catalog_header *h = catalog_header(reply->entry, header->name);
-    return h && h->value == header->value;
+    return catalogue_header_value(reply, header->name, header->value);
 }
 
 /* Replaces {length}, {first}, {end} and {etag} in a header value now that the body is known. */
@@ -214,10 +220,30 @@ static bool codable(const struct reply *reply, bool explained)
 static const char *coded_entity_tag(struct request *request, const char *value,
                                     enum coding coding)
 {
-    size_t n = strlen(value);
+    size_t n = strlen(value), suffix = strlen(coding_names[coding]) + 2; /* -gzip" */
     if (n < 2 || value[0] != '"' || value[n - 1] != '"')
         return value;
+    /* A route that knows the coding (to compare If-None-Match with) tagged it already. */
+    if (n > suffix && value[n - suffix] == '-' &&
+        strncmp(value + n - suffix + 1, coding_names[coding], suffix - 2) == 0)
+        return value;
     return request_printf(request, "%.*s-%s\"", (int)(n - 1), value, coding_names[coding]);
+}
+
+/* Whether the Range of a GET applies to this coded 200: the route serves ranges
+ * (Accept-Ranges: bytes) and left them to the coded bytes here, and If-Range, if any, is the
+ * coded representation's strong entity tag (RFC 9110 §13.1.5; a date is not compared, and
+ * the whole body is sent, which is always allowed). */
+static bool ranges_of_coded(const struct request *request, const struct reply *reply,
+                            const char *tag)
+{
+    const char *accept_ranges = reply_get_header(reply, "Accept-Ranges");
+    if (reply->status != 200 || request->method_id != METHOD_GET ||
+        !request_header(request, "Range") || !accept_ranges ||
+        strcmp(accept_ranges, "bytes") != 0)
+        return false;
+    const char *if_range = request_header(request, "If-Range");
+    return !if_range || (tag && tag[0] == '"' && strcmp(if_range, tag) == 0);
 }
 
 static bool build_response(struct request *request, struct reply *reply, struct response *out,
@@ -253,9 +279,23 @@ static bool build_response(struct request *request, struct reply *reply, struct 
     /* The whole body is coded before any range is cut: ranges count the coded bytes (RFC
      * 9110 §14.1.1: a range is of the selected representation, content coding included). */
     bool coded = false;
+    /* A body the response does not own: the handler's, or its coded form kept once. */
+    const char *borrowed = reply->body;
+    size_t borrowed_length = reply->body ? reply->body_length : 0;
     const char *plain = body ? body : reply->body;
     size_t plain_length = body ? length : reply->body_length;
-    if (coding != CODING_IDENTITY && plain && plain_length > 0 && codable(reply, explained)) {
+    if (coding != CODING_IDENTITY && plain && plain_length > 0 && codable(reply, explained) &&
+        !body && reply->coded_forms) {
+        /* A body made once (a page): its coded form is made once too, then shared. */
+        const struct coded_form *form =
+            coding_once(&reply->coded_forms[coding], coding, plain, plain_length);
+        if (!form)
+            return false;
+        borrowed = form->bytes;
+        borrowed_length = form->length;
+        coded = true;
+    } else if (coding != CODING_IDENTITY && plain && plain_length > 0 &&
+               codable(reply, explained)) {
         size_t coded_length;
         char *compressed = coding_compress(coding, plain, plain_length, &coded_length);
         if (!compressed) {
@@ -268,6 +308,48 @@ static bool build_response(struct request *request, struct reply *reply, struct 
         coded = true;
     }
     uint64_t first = 0, last = 0, full = length;
+    const char *route_tag = reply_get_header(reply, "ETag");
+    if (coded && route_tag && !catalogue_header_value(reply, "ETag", route_tag))
+        route_tag = coded_entity_tag(request, route_tag, coding);
+    bool coded_partial = false;
+    if (coded && ranges_of_coded(request, reply, route_tag)) {
+        /* RFC 9110 §14.1.1: ranges count the bytes of the coded representation. As for an
+         * explanation, the first range of several is sent. */
+        size_t total = body ? length : borrowed_length;
+        struct byte_range ranges[RANGE_MAX];
+        size_t count;
+        switch (range_parse(request_header(request, "Range"), total, ranges, &count)) {
+        case RANGE_UNSATISFIABLE: {
+            free(body);
+            struct reply unsatisfiable;
+            reply_error(&unsatisfiable, request, 416,
+                        "No range in the Range header starts inside the coded representation "
+                        "(ranges count its coded bytes); Content-Range gives its length.",
+                        "Range 请求头中没有任何范围落在编码后的表示之内（范围按编码后的字节计）；"
+                        "Content-Range 给出了它的长度。");
+            reply_set_header(&unsatisfiable, "Content-Range",
+                             request_printf(request, "bytes */%zu", total));
+            *reply = unsatisfiable;
+            return build_response(request, reply, out, false);
+        }
+        case RANGE_SATISFIABLE:
+            first = ranges[0].first;
+            last = ranges[0].last;
+            full = total;
+            if (body) {
+                memmove(body, body + first, (size_t)(last - first + 1));
+                length = (size_t)(last - first + 1);
+            } else {
+                borrowed += first;
+                borrowed_length = (size_t)(last - first + 1);
+            }
+            reply->status = out->status = 206;
+            coded_partial = true;
+            break;
+        case RANGE_IGNORED:
+            break;
+        }
+    }
     if (reply->status == 206 && explained &&
         !slice_for_partial(request, body, &length, &first, &last, &full)) {
         free(body);
@@ -286,9 +368,9 @@ static bool build_response(struct request *request, struct reply *reply, struct 
     for (size_t i = 0; i < reply->header_count; i++)
         if (is_catalogue_value(reply, &reply->headers[i]) &&
             strstr(reply->headers[i].value, "{etag}"))
-            entity_tag(body ? body : reply->body, body ? length : reply->body_length, etag,
+            entity_tag(body ? body : borrowed, body ? length : borrowed_length, etag,
                        sizeof etag);
-    if (!body && reply->owned_body) {
+    if (!body && !coded && reply->owned_body) {
         /* The response takes the handler's buffer over; nobody else may free it now. */
         body = reply->owned_body;
         length = reply->body_length;
@@ -298,8 +380,8 @@ static bool build_response(struct request *request, struct reply *reply, struct 
         out->owned_body = body;
         out->body = body;
     } else {
-        out->body = reply->body;
-        length = reply->body ? reply->body_length : 0;
+        out->body = borrowed;
+        length = borrowed_length;
     }
     out->body_length = length;
     bool ok = true;
@@ -321,6 +403,10 @@ static bool build_response(struct request *request, struct reply *reply, struct 
     }
     if (coded)
         ok &= add(out, "Content-Encoding", coding_names[coding]);
+    if (coded_partial)
+        ok &= add(out, "Content-Range",
+                  request_printf(request, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last,
+                                 full));
     if (vary_encoding && !explained && !reply_get_header(reply, "Vary"))
         ok &= add(out, "Vary", "Accept-Encoding");
     bool metadata = status_has_content(reply->status);

@@ -1,6 +1,8 @@
 /* Content codings through zlib, libbrotli and libzstd: see coding.h. */
 #include "coding.h"
 
+#include "once.h"
+
 #include <brotli/decode.h>
 #include <brotli/encode.h>
 #include <limits.h>
@@ -123,6 +125,41 @@ char *coding_compress(enum coding coding, const char *in, size_t length, size_t 
         *out_length = length;
     }
     return copy;
+}
+
+void coded_form_free(void *value)
+{
+    struct coded_form *form = value;
+    if (form)
+        free(form->bytes);
+    free(form);
+}
+
+struct coded_form_build {
+    enum coding coding;
+    const char *in;
+    size_t length;
+};
+
+static void *build_coded_form(void *context)
+{
+    const struct coded_form_build *b = context;
+    struct coded_form *form = malloc(sizeof *form);
+    if (!form)
+        return NULL;
+    form->bytes = coding_compress(b->coding, b->in, b->length, &form->length);
+    if (!form->bytes) {
+        free(form);
+        return NULL;
+    }
+    return form;
+}
+
+const struct coded_form *coding_once(struct once *slot, enum coding coding, const char *in,
+                                     size_t length)
+{
+    struct coded_form_build build = { coding, in, length };
+    return once_get(slot, build_coded_form, coded_form_free, &build);
 }
 
 /* ---- decompression: bounded output ----------------------------------------------------- */

@@ -25,6 +25,19 @@ bool coding_from_name(const char *name, size_t length, enum coding *coding);
  * memory or the library fails. Identity is a copy. */
 char *coding_compress(enum coding coding, const char *in, size_t length, size_t *out_length);
 
+/* A coded form of a body kept for good in a once slot (once.h). */
+struct coded_form {
+    char *bytes;
+    size_t length;
+};
+struct once;
+/* The coded form of in[0, length) in slot, made the first time (later callers share it);
+ * NULL when it cannot be made. Every caller of one slot must pass the same bytes. */
+const struct coded_form *coding_once(struct once *slot, enum coding coding, const char *in,
+                                     size_t length);
+/* Frees a form (once_clear's destroy). */
+void coded_form_free(void *form);
+
 enum coding_decoded {
     CODING_DECODED,     /* *out holds the decoded bytes */
     CODING_CORRUPT,     /* not valid data of that coding (truncated, bad checksum, ...) */
