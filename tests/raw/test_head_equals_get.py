@@ -36,7 +36,7 @@ ROUTE_URLS = [
     "/health", "/ready",
     "/redirect/2", "/redirect/2?type=absolute", "/redirect-to?url=/status/200",
     "/loop/2",
-    "/ip", "/user-agent",
+    "/ip", "/user-agent", "/gzip", "/deflate", "/brotli", "/zstd",
     "/basic-auth/u/p", "/hidden-basic-auth/u/p", "/digest-auth/auth/u/p", "/bearer",
     "/proxy-auth/u/p", "/forbidden",
     "/etag/abc", "/cache", "/cache/60", "/range/64?seed=1", "/bytes/64?seed=1",
@@ -44,6 +44,8 @@ ROUTE_URLS = [
     "/method/GET", "/method/POST", "/method/PUT,DELETE",
     "/negotiate/text/csv,application/json", "/negotiate/image/png",
     "/no/such/page",
+    # ?encoding=auto on any URL (the coded forms with Accept-Encoding: test_encodings.py).
+    "/status/200?encoding=auto", "/codes/200?encoding=auto", "/range/64?seed=1&encoding=auto",
 ]
 
 HEADERS_LEFT_OUT = {"date"}
