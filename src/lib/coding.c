@@ -21,8 +21,9 @@ const char *const coding_names[CODING_COUNT] = {
     [CODING_ZSTD] = "zstd",
 };
 
-/* Levels: each library's usual middle ground. Brotli's default (11) spends about 50 times
- * gzip's CPU for a few percent; 5 is near gzip -6 in speed and still smaller. */
+/* Levels: each library's usual middle ground. Brotli's default (11) is meant for compressing
+ * once ahead of time and is many times slower; 5 costs about what gzip's 6 does per
+ * response (bench/encodings). */
 #define GZIP_LEVEL Z_DEFAULT_COMPRESSION
 #define BROTLI_QUALITY 5
 #define ZSTD_LEVEL 3
