@@ -161,6 +161,15 @@ enum response_encoding response_encoding(const struct request *request, enum cod
                : ENCODING_NONE_ACCEPTABLE;
 }
 
+/* Before a reply is replaced by a refusal (reply_error clears it): the handler's malloc'ed
+ * body would otherwise be lost. */
+static void drop_owned_body(struct reply *reply)
+{
+    free(reply->owned_body);
+    reply->owned_body = NULL;
+    reply->body = NULL;
+}
+
 /* The content coding of this reply's body: the one the route fixed (/gzip), or the one
  * ?encoding=auto negotiated. False when the reply was replaced by a refusal instead (400 for
  * a bad ?encoding=, 406 when no coding is acceptable), which is then built without
@@ -179,6 +188,7 @@ static bool choose_coding(struct request *request, struct reply *reply, enum cod
         *vary = true;
         return true;
     case ENCODING_BAD_PARAMETER:
+        drop_owned_body(reply);
         reply_bad_parameter(reply, request, "encoding", "auto (the coding is then chosen by "
                             "Accept-Encoding)", "auto（随后由 Accept-Encoding 选择编码）");
         return false;
@@ -198,6 +208,7 @@ static bool choose_coding(struct request *request, struct reply *reply, enum cod
                 "Accept-Encoding 排除了 statusd 的所有内容编码（包括 identity）。可用："
                 "identity、gzip、deflate、br、zstd。");
     reply_set_header(&refused, "Vary", "Accept-Encoding");
+    drop_owned_body(reply);
     *reply = refused;
     return false;
 }
@@ -329,6 +340,7 @@ static bool build_response(struct request *request, struct reply *reply, struct 
                         "Content-Range 给出了它的长度。");
             reply_set_header(&unsatisfiable, "Content-Range",
                              request_printf(request, "bytes */%zu", total));
+            drop_owned_body(reply);
             *reply = unsatisfiable;
             return build_response(request, reply, out, false);
         }
