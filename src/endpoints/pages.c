@@ -40,6 +40,8 @@ static struct {
     struct once *codes; /* catalog_count() * LANGUAGES_COUNT, by entry then languages */
     size_t code_count;
     struct once codes_json_coded[CODING_COUNT]; /* /codes.json's coded forms */
+    struct once *assets_coded; /* CODING_COUNT per embedded asset, in assets[] order */
+    size_t asset_count;
 } pages;
 
 static void page_free(void *value)
@@ -476,6 +478,11 @@ bool pages_init(void)
     if (!pages.codes)
         return false;
     pages.code_count = catalog_count() * LANGUAGES_COUNT;
+    while (assets[pages.asset_count].name)
+        pages.asset_count++;
+    pages.assets_coded = calloc(pages.asset_count * CODING_COUNT, sizeof *pages.assets_coded);
+    if (!pages.assets_coded)
+        return false;
     /* The index at once: every first visit opens it, and a broken page should stop start-up. */
     return once_get(&pages.index, build_index, page_free, NULL) != NULL;
 }
@@ -490,6 +497,11 @@ void pages_free(void)
     pages.code_count = 0;
     for (int c = 0; c < CODING_COUNT; c++)
         once_clear(&pages.codes_json_coded[c], coded_form_free);
+    for (size_t i = 0; pages.assets_coded && i < pages.asset_count * CODING_COUNT; i++)
+        once_clear(&pages.assets_coded[i], coded_form_free);
+    free(pages.assets_coded);
+    pages.assets_coded = NULL;
+    pages.asset_count = 0;
 }
 
 static void send_page(struct reply *reply, const struct page *page)
@@ -576,6 +588,9 @@ static void send_asset(struct request *request, struct reply *reply, const char 
     reply->status = 200;
     reply->body = (const char *)asset->data;
     reply->body_length = asset->size;
+    size_t index = (size_t)(asset - assets);
+    if (pages.assets_coded && index < pages.asset_count)
+        reply->coded_forms = &pages.assets_coded[index * CODING_COUNT];
     reply->content_type = asset_content_type(asset->name);
     /* Assets change only with the binary; an hour spares browsers a request per page. */
     reply->cache_control = "public, max-age=3600";

@@ -198,6 +198,7 @@ class NegotiatedTest(unittest.TestCase):
     def test_coded_bytes_decode_to_the_identity_body(self):
         for path in ("/status/418?encoding=auto", "/codes/404?encoding=auto",
                      "/codes.json?encoding=auto", "/?encoding=auto", "/headers?encoding=auto",
+                     "/static/app.js?encoding=auto", "/favicon.ico?encoding=auto",
                      "/status/201?encoding=auto&format=json&lang=en"):
             plain_status, plain_headers, plain = fetch_coded(path, "identity")
             self.assertNotIn("content-encoding", plain_headers)
