@@ -6,9 +6,9 @@
 
 #define FIRST_CODE 100
 #define LAST_CODE 999
-#define VARIANTS (FORMAT_COUNT * LANGUAGES_COUNT)
+#define VARIANTS (FORMAT_COUNT * LANGUAGES_COUNT * STATUS_CACHE_CODINGS)
 
-/* One slot per (code or catalogue entry, format, languages). Plain codes are indexed by
+/* One slot per (code or catalogue entry, format, languages, coding). Plain codes are indexed by
  * number; sub-statuses by their catalogue position, after the plain codes. */
 static struct once *slots;
 static size_t slot_count;
@@ -37,7 +37,7 @@ void status_cache_entry_free(void *entry)
 }
 
 struct once *status_cache_slot(unsigned code, unsigned sub, enum format format,
-                               enum languages languages)
+                               enum languages languages, unsigned coding)
 {
     if (!slots || code < FIRST_CODE || code > LAST_CODE)
         return NULL;
@@ -48,5 +48,9 @@ struct once *status_cache_slot(unsigned code, unsigned sub, enum format format,
             return NULL;
         index = (LAST_CODE - FIRST_CODE + 1) + (size_t)(entry - catalog_at(0));
     }
-    return &slots[index * VARIANTS + (size_t)format * LANGUAGES_COUNT + (size_t)languages];
+    if (coding >= STATUS_CACHE_CODINGS)
+        return NULL;
+    size_t variant = ((size_t)format * LANGUAGES_COUNT + (size_t)languages) * STATUS_CACHE_CODINGS +
+                     coding;
+    return &slots[index * VARIANTS + variant];
 }

@@ -1,5 +1,5 @@
 /* Responses of /status/{code} without header parameters depend only on (code, sub-status,
- * representation, languages): each is rendered the first time it is asked for (once.h) and
+ * representation, languages, content coding): each is rendered the first time it is asked for (once.h) and
  * shared by every later request, so the hot path renders and allocates nothing. */
 #ifndef STATUSD_STATUS_CACHE_H
 #define STATUSD_STATUS_CACHE_H
@@ -21,9 +21,17 @@ struct status_cache_entry {
     uint64_t body_length; /* for the access log */
 };
 
+/* The codings a cached response may be in: without ?encoding= (identity, no Vary), or the one
+ * ?encoding=auto negotiated (identity included): the compressed bytes are made once too. */
+#define STATUS_CACHE_CODINGS (1 + CODING_COUNT)
+static inline unsigned status_cache_coding(bool negotiated, enum coding coding)
+{
+    return negotiated ? 1u + (unsigned)coding : 0u;
+}
+
 /* The slot for one variant, or NULL for an unknown sub-status. */
 struct once *status_cache_slot(unsigned code, unsigned sub, enum format format,
-                               enum languages languages);
+                               enum languages languages, unsigned coding);
 
 /* Frees an entry (a loser of once_get's race, or at exit). */
 void status_cache_entry_free(void *entry);

@@ -12,6 +12,7 @@
 #include "numbers.h"
 #include "range.h"
 #include "render.h"
+#include "response.h"
 #include "endpoints.h"
 
 #include <inttypes.h>
@@ -445,6 +446,14 @@ static void reply_apply_range(struct reply *reply, struct request *request,
         reply_partial_multiple(reply, request, ranges, count, length);
 }
 
+/* The coding ?encoding=auto gives this response, CODING_IDENTITY when none. */
+static enum coding negotiated_coding(const struct request *request)
+{
+    enum coding coding;
+    return response_encoding(request, &coding) == ENCODING_NEGOTIATED ? coding
+                                                                       : CODING_IDENTITY;
+}
+
 void conditional_range(struct request *request, struct reply *reply)
 {
     uint64_t n;
@@ -453,8 +462,15 @@ void conditional_range(struct request *request, struct reply *reply)
     time_t modified = last_modified_time();
     char last_modified[HTTP_DATE_SIZE];
     http_date_format(modified, last_modified);
-    /* The bytes depend on n alone and never change. */
-    const char *etag = request_printf(request, "\"range-%" PRIu64 "\"", n);
+    /* The bytes depend on n alone and never change. Coded (?encoding=auto), they are another
+     * representation with a tag of its own ("range-26-gzip"), which If-None-Match and
+     * If-Match are compared with, and response.c cuts the Range from the coded bytes (RFC
+     * 9110 §14.1.1) instead of this handler from the plain ones. */
+    enum coding coding = n ? negotiated_coding(request) : CODING_IDENTITY;
+    const char *etag = coding == CODING_IDENTITY
+                           ? request_printf(request, "\"range-%" PRIu64 "\"", n)
+                           : request_printf(request, "\"range-%" PRIu64 "-%s\"", n,
+                                            coding_names[coding]);
     const char *date = request_printf(request, "%s", last_modified);
     reply_explain(reply, request, 200, 0);
     reply->body = alphabet_slice(0, n);
@@ -467,7 +483,7 @@ void conditional_range(struct request *request, struct reply *reply)
         return;
     }
     struct validators validators = {etag, modified};
-    if (reply_apply_preconditions(reply, request, &validators))
+    if (reply_apply_preconditions(reply, request, &validators) && coding == CODING_IDENTITY)
         reply_apply_range(reply, request, &validators, n);
 }
 
@@ -506,8 +522,10 @@ void conditional_bytes(struct request *request, struct reply *reply)
     reply_explain(reply, request, 200, 0);
     reply->content_type = "application/octet-stream";
     reply->body_length = (size_t)n;
-    if (request->method_id == METHOD_HEAD || n == 0) {
-        /* No byte is sent: any buffer of the right length gives the right Content-Length. */
+    if ((request->method_id == METHOD_HEAD && negotiated_coding(request) == CODING_IDENTITY) ||
+        n == 0) {
+        /* No byte is sent: any buffer of the right length gives the right Content-Length
+         * (not once coded: the coded length depends on the bytes). */
         reply->body = alphabet_slice(0, n);
         return;
     }

@@ -5,6 +5,9 @@
  * byte that is not part of a UTF-8 sequence (or is NUL) is shown as the four characters \xNN,
  * and a body that is not UTF-8 text is sent whole as base64. */
 #include "render.h"
+#include "coding.h"
+#include "config.h"
+#include "httplist.h"
 #include "echo.h"
 #include "endpoints.h"
 #include "urlencode.h"
@@ -316,12 +319,99 @@ static bool set(json_t *object, const char *key, json_t *value)
     return value && json_object_set_new(object, key, value) == 0;
 }
 
-/* Everything about the request, in the order a reader looks for it; NULL when out of
- * memory. */
-static json_t *describe_request(const struct request *request)
+/* The request body as the handler echoes it: decoded when it came in a content coding. */
+struct echo_body {
+    const char *bytes;
+    size_t length;
+    char *owned;          /* the decoded bytes, malloc'ed */
+    const char *decoded;  /* the Content-Encoding undone, NULL when none was */
+};
+
+/* The most codings one body may stack ("gzip, br"): more is refused as unknown. */
+#define MAX_STACKED_CODINGS 4
+
+/* Undoes the request's Content-Encoding (RFC 9110 §8.4: codings are listed in the order they
+ * were applied, so they are undone from the last). False with reply filled when it cannot be:
+ * 415 for a coding statusd does not know, with Accept-Encoding naming those it does (RFC 9110
+ * §15.5.16); 400 for data that is not what it claims; 413 when it decodes to more than
+ * --max-body, the limit the undecoded body had too (a small "bomb" would otherwise grow to
+ * any size). */
+static bool decode_body(struct request *request, struct reply *reply, struct echo_body *out)
 {
-    const char *body = request->body ? request->body : "";
-    size_t length = request->body ? request->body_length : 0;
+    *out = (struct echo_body){ request->body ? request->body : "",
+                               request->body ? request->body_length : 0, NULL, NULL };
+    const char *header = request_header(request, "Content-Encoding");
+    if (!header || out->length == 0)
+        return true;
+    enum coding codings[MAX_STACKED_CODINGS];
+    size_t count = 0;
+    struct httplist_item item;
+    const char *cursor = header;
+    bool known = true;
+    while (known && httplist_next(&cursor, &item)) {
+        enum coding coding;
+        known = count < MAX_STACKED_CODINGS &&
+                coding_from_name(item.start, item.length, &coding);
+        if (known && coding != CODING_IDENTITY)
+            codings[count++] = coding;
+    }
+    if (!known) {
+        reply_error(reply, request, 415,
+                    "The body's Content-Encoding is not one statusd can decode (at most 4 "
+                    "stacked); Accept-Encoding lists those it can.",
+                    "消息体的 Content-Encoding 不是 statusd 能解码的编码（最多叠加 4 层）；"
+                    "Accept-Encoding 列出了可解码的编码。");
+        reply_set_header(reply, "Accept-Encoding", CODING_LIST);
+        return false;
+    }
+    uint64_t limit = request->config->max_body;
+    for (size_t i = count; i-- > 0;) {
+        char *decoded;
+        size_t decoded_length;
+        enum coding_decoded result =
+            coding_decompress(codings[i], out->bytes, out->length,
+                              limit > SIZE_MAX ? SIZE_MAX : (size_t)limit, &decoded,
+                              &decoded_length);
+        free(out->owned);
+        out->owned = NULL;
+        if (result == CODING_TOO_LARGE) {
+            reply_error(reply, request, 413,
+                        request_printf(request, "The body decodes to more than --max-body "
+                                       "(%llu bytes); decoding stopped there.",
+                                       (unsigned long long)limit),
+                        request_printf(request, "消息体解码后超过 --max-body（%llu 字节）；"
+                                       "解码在此处停止。", (unsigned long long)limit));
+            return false;
+        }
+        if (result == CODING_CORRUPT) {
+            reply_error(reply, request, 400,
+                        request_printf(request, "The body is not valid %s data, though "
+                                       "Content-Encoding says so.", coding_names[codings[i]]),
+                        request_printf(request, "Content-Encoding 声明为 %s，但消息体不是有效的 "
+                                       "%s 数据。", coding_names[codings[i]],
+                                       coding_names[codings[i]]));
+            return false;
+        }
+        if (result != CODING_DECODED) {
+            reply_error(reply, request, 500, "The body could not be decoded (out of memory).",
+                        "无法解码消息体（内存不足）。");
+            return false;
+        }
+        out->owned = decoded;
+        out->bytes = decoded ? decoded : "";
+        out->length = decoded_length;
+    }
+    out->decoded = count ? header : NULL;
+    return true;
+}
+
+/* Everything about the request, in the order a reader looks for it; NULL when out of
+ * memory. method: the one the body names. */
+static json_t *describe_request(const struct request *request, const char *method,
+                                const struct echo_body *sent)
+{
+    const char *body = sent->bytes;
+    size_t length = sent->length;
     bool text = is_utf8_text(body, length);
     struct strbuf url = { 0 };
     json_t *echo = json_object();
@@ -329,7 +419,7 @@ static json_t *describe_request(const struct request *request)
     json_t *args = url_path(&url, request) ? collect(request, REQUEST_QUERY, &url) : NULL;
     /* "url" is absolute, as httpbin's; "target" is the same path and query alone. */
     bool ok = echo && args && !strbuf_failed(&url) &&
-              set(echo, "method", echo_json_text(request->method, strlen(request->method))) &&
+              set(echo, "method", echo_json_text(method, strlen(method))) &&
               set(echo, "url", absolute_url(request, url.data)) &&
               set(echo, "target", json_stringn(url.data, url.length));
     strbuf_free(&url);
@@ -347,6 +437,9 @@ static json_t *describe_request(const struct request *request)
          set(echo, "data", httpbin_data(request, body, length)) &&
          /* multipart bodies are not taken apart: their bytes are in "data" and "body" */
          set(echo, "files", json_object()) &&
+         set(echo, "body_decoded_from",
+             sent->decoded ? echo_json_text(sent->decoded, strlen(sent->decoded))
+                           : json_null()) &&
          set(echo, "json", parsed_json(request, body, length)) &&
          set(echo, "form", parsed_form(request, body, length));
     if (!ok) {
@@ -448,14 +541,56 @@ static void send_echo(struct request *request, struct reply *reply, json_t *echo
 
 void echo_anything(struct request *request, struct reply *reply)
 {
-    send_echo(request, reply, describe_request(request));
+    struct echo_body body;
+    if (!decode_body(request, reply, &body))
+        return;
+    send_echo(request, reply, describe_request(request, request->method, &body));
+    free(body.owned);
+}
+
+/* /gzip, /deflate, /brotli, /zstd: the echo, sent in that coding whatever Accept-Encoding
+ * says (the URL asked for it), with httpbin's flag ("gzipped": true, ...) beside it. Unlike
+ * /anything, a HEAD gets GET's body (its method named GET): what these URLs show is the
+ * coded body, and HEAD must announce GET's Content-Length (RFC 9110 §9.3.2). */
+static void send_coded_echo(struct request *request, struct reply *reply, enum coding coding,
+                            const char *flag)
+{
+    struct echo_body body = { "", 0, NULL, NULL };
+    json_t *echo = describe_request(request, request_method_as_get(request), &body);
+    if (echo && json_object_set_new(echo, flag, json_true()) != 0) {
+        json_decref(echo);
+        echo = NULL;
+    }
+    send_echo(request, reply, echo);
+    if (reply->status == 200)
+        reply->coding = coding;
+}
+
+void echo_gzip(struct request *request, struct reply *reply)
+{
+    send_coded_echo(request, reply, CODING_GZIP, "gzipped");
+}
+
+void echo_deflate(struct request *request, struct reply *reply)
+{
+    send_coded_echo(request, reply, CODING_DEFLATE, "deflated");
+}
+
+void echo_brotli(struct request *request, struct reply *reply)
+{
+    send_coded_echo(request, reply, CODING_BR, "brotli");
+}
+
+void echo_zstd(struct request *request, struct reply *reply)
+{
+    send_coded_echo(request, reply, CODING_ZSTD, "zstd");
 }
 
 /* /post, /put, /patch, /delete: httpbin's method-named echoes; the route table answers 405
  * with Allow for any other method. The same fields as /anything. */
 void echo_by_method(struct request *request, struct reply *reply)
 {
-    send_echo(request, reply, describe_request(request));
+    echo_anything(request, reply);
 }
 
 /* /get: httpbin's four fields only (args, headers, origin, url). Naming no method, it

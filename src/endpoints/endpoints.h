@@ -43,6 +43,11 @@ void httpbin_base64(struct request *request, struct reply *reply);
 void httpbin_uuid(struct request *request, struct reply *reply);
 void httpbin_hostname(struct request *request, struct reply *reply);
 void httpbin_unstable(struct request *request, struct reply *reply);
+/* The echo in one content coding: /gzip, /deflate, /brotli, /zstd. */
+void echo_gzip(struct request *request, struct reply *reply);
+void echo_deflate(struct request *request, struct reply *reply);
+void echo_brotli(struct request *request, struct reply *reply);
+void echo_zstd(struct request *request, struct reply *reply);
 
 /* auth.c: /basic-auth, /hidden-basic-auth, /digest-auth, /bearer, /proxy-auth, /forbidden (SPEC §6) */
 void auth_basic(struct request *request, struct reply *reply);

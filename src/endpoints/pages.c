@@ -30,17 +30,25 @@
 struct page {
     char *html;
     size_t length;
+    /* Its gzip, br, ... forms, made the first time ?encoding=auto asks for one
+     * (reply->coded_forms). */
+    struct once coded[CODING_COUNT];
 };
 
 static struct {
     struct once index;
     struct once *codes; /* catalog_count() * LANGUAGES_COUNT, by entry then languages */
     size_t code_count;
+    struct once codes_json_coded[CODING_COUNT]; /* /codes.json's coded forms */
+    struct once *assets_coded; /* CODING_COUNT per embedded asset, in assets[] order */
+    size_t asset_count;
 } pages;
 
 static void page_free(void *value)
 {
     struct page *page = value;
+    for (int c = 0; c < CODING_COUNT; c++)
+        once_clear(&page->coded[c], coded_form_free);
     free(page->html);
     free(page);
 }
@@ -48,7 +56,7 @@ static void page_free(void *value)
 /* A page from rendered bytes (taken over); NULL, with the bytes freed, when out of memory. */
 static struct page *page_from(struct strbuf *out)
 {
-    struct page *page = malloc(sizeof *page);
+    struct page *page = calloc(1, sizeof *page);
     if (page && (page->html = strbuf_take(out, &page->length)))
         return page;
     free(page);
@@ -531,6 +539,11 @@ bool pages_init(void)
     if (!pages.codes)
         return false;
     pages.code_count = catalog_count() * LANGUAGES_COUNT;
+    while (assets[pages.asset_count].name)
+        pages.asset_count++;
+    pages.assets_coded = calloc(pages.asset_count * CODING_COUNT, sizeof *pages.assets_coded);
+    if (!pages.assets_coded)
+        return false;
     /* The index at once: every first visit opens it, and a broken page should stop start-up. */
     return once_get(&pages.index, build_index, page_free, NULL) != NULL;
 }
@@ -543,6 +556,13 @@ void pages_free(void)
     free(pages.codes);
     pages.codes = NULL;
     pages.code_count = 0;
+    for (int c = 0; c < CODING_COUNT; c++)
+        once_clear(&pages.codes_json_coded[c], coded_form_free);
+    for (size_t i = 0; pages.assets_coded && i < pages.asset_count * CODING_COUNT; i++)
+        once_clear(&pages.assets_coded[i], coded_form_free);
+    free(pages.assets_coded);
+    pages.assets_coded = NULL;
+    pages.asset_count = 0;
 }
 
 static void send_page(struct reply *reply, const struct page *page)
@@ -550,6 +570,8 @@ static void send_page(struct reply *reply, const struct page *page)
     reply->status = 200;
     reply->body = page->html;
     reply->body_length = page->length;
+    /* The page is shared and read-only but for these slots, which once.h fills atomically. */
+    reply->coded_forms = (struct once *)page->coded;
     reply->content_type = "text/html; charset=utf-8";
     reply_set_header(reply, "Content-Security-Policy", PAGE_POLICY);
 }
@@ -569,6 +591,7 @@ void pages_codes_json(struct request *request, struct reply *reply)
     (void)request;
     reply->status = 200;
     reply->body = catalog_json(&reply->body_length);
+    reply->coded_forms = pages.codes_json_coded;
     reply->content_type = "application/json";
 }
 
@@ -626,6 +649,9 @@ static void send_asset(struct request *request, struct reply *reply, const char 
     reply->status = 200;
     reply->body = (const char *)asset->data;
     reply->body_length = asset->size;
+    size_t index = (size_t)(asset - assets);
+    if (pages.assets_coded && index < pages.asset_count)
+        reply->coded_forms = &pages.assets_coded[index * CODING_COUNT];
     reply->content_type = asset_content_type(asset->name);
     /* Assets change only with the binary; an hour spares browsers a request per page. */
     reply->cache_control = "public, max-age=3600";

@@ -628,8 +628,14 @@ static struct MHD_Response *cached_response(struct request *request,
                                             const struct code_choice *choice,
                                             uint64_t *body_length)
 {
+    /* The coding is part of the key; a refusal of ?encoding= (400, 406) is never cached. */
+    enum coding coding;
+    enum response_encoding encoding = response_encoding(request, &coding);
+    if (encoding != ENCODING_NOT_ASKED && encoding != ENCODING_NEGOTIATED)
+        return NULL;
     struct once *slot =
-        status_cache_slot(choice->code, choice->sub, request->format, request->languages);
+        status_cache_slot(choice->code, choice->sub, request->format, request->languages,
+                          status_cache_coding(encoding == ENCODING_NEGOTIATED, coding));
     if (!slot)
         return NULL;
     struct cache_build build = { request, choice };

@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "negotiate.h"
+#include "once.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -278,6 +279,14 @@ struct reply {
         enum digest_algorithm algorithm;
         bool stale;         /* the nonce was valid once: stale=true, no new password needed */
     } digest_challenge;
+    /* The content coding the body is sent in whatever Accept-Encoding says (/gzip, /brotli,
+     * ...); response.c compresses it. Identity (the default) leaves the choice to
+     * ?encoding=auto. Added last, for the branches being merged beside this one. */
+    enum coding coding;
+    /* CODING_COUNT slots (once.h) where the coded forms of body are made the first time they
+     * are asked for and kept: for a body made once and kept as long as the slots (a page).
+     * NULL: a coded form is made for each response. */
+    struct once *coded_forms;
 };
 
 /* What a reply asks the transport to do. A reply is filled field by field by its handler;

@@ -171,6 +171,43 @@ double negotiate_quality(const char *accept, const char *media_type)
     return best.quality < 0 ? -1.0 : best.quality / 1000.0;
 }
 
+int negotiate_coding_quality(const char *accept_encoding, enum coding coding)
+{
+    int named = -1, star = -1;
+    struct list_item item;
+    while (accept_encoding && next_item(&accept_encoding, &item)) {
+        enum coding listed;
+        /* The first entry for a coding counts; a repeat is ignored. */
+        if (named < 0 && coding_from_name(item.value, item.length, &listed) && listed == coding)
+            named = item.quality;
+        else if (star < 0 && item_is(&item, "*"))
+            star = item.quality;
+    }
+    if (named >= 0)
+        return named;
+    if (star >= 0)
+        return star;
+    /* Identity unnamed is acceptable (RFC 9110 §12.5.3 rule 2) but the last resort: below
+     * any coding the client named, however low its q ("gzip;q=0.5" still gets gzip). */
+    return coding == CODING_IDENTITY ? 1 : 0;
+}
+
+bool negotiate_coding(const char *accept_encoding, enum coding *coding)
+{
+    static const enum coding preference[CODING_COUNT] = {
+        CODING_BR, CODING_ZSTD, CODING_GZIP, CODING_DEFLATE, CODING_IDENTITY,
+    };
+    int best_quality = 0;
+    for (int i = 0; i < CODING_COUNT; i++) {
+        int quality = negotiate_coding_quality(accept_encoding, preference[i]);
+        if (quality > best_quality) {
+            best_quality = quality;
+            *coding = preference[i];
+        }
+    }
+    return best_quality > 0;
+}
+
 /* Does a language range ("zh", "zh-CN", "*") cover the language tag prefix? */
 static int language_match(const struct list_item *item, const char *language)
 {

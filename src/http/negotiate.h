@@ -5,6 +5,7 @@
 #define STATUSD_NEGOTIATE_H
 
 #include "catalog.h"
+#include "coding.h"
 
 #include <stdbool.h>
 
@@ -30,6 +31,18 @@ double negotiate_quality(const char *accept, const char *media_type);
 
 /* Both languages, the one Accept-Language prefers first; Chinese first when it says nothing. */
 enum languages negotiate_languages(const char *accept_language);
+
+/* The q (0 to 1000) an Accept-Encoding value gives coding, by RFC 9110 §12.5.3: the entry that
+ * names it, else "*", else 0 (not acceptable), except identity, which is acceptable unless
+ * excluded by name or by "*", as a last resort (q 0.001) when not named. NULL (no header) or
+ * an empty value: identity only (a client that names no coding is sent none, though §12.5.3
+ * would allow any). A malformed q counts as 1, as in Accept. */
+int negotiate_coding_quality(const char *accept_encoding, enum coding coding);
+
+/* The coding a response gets: the highest q above 0; among equals br, then zstd, gzip,
+ * deflate and identity last (compressing was asked for). False when none is acceptable
+ * (identity excluded too): RFC 9110 §12.5.3's case for a 406 or for ignoring the header. */
+bool negotiate_coding(const char *accept_encoding, enum coding *coding);
 
 /* ?format= and ?lang= values; false when the value is not one of the accepted ones. */
 bool negotiate_format_name(const char *name, enum format *format);

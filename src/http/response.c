@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const struct reply_header response_common_headers[RESPONSE_COMMON_HEADER_COUNT] = {
     { "Server", "statusd/" STATUSD_VERSION },
@@ -24,10 +25,16 @@ static void entity_tag(const char *body, size_t length, char *tag, size_t tag_si
 }
 
 /* Whether a reply header still holds the catalogue's default value (the very same string). */
+static bool catalogue_header_value(const struct reply *reply, const char *name,
+                                   const char *value)
+{
+    const struct catalog_header *h = catalog_header(reply->entry, name);
+    return h && h->value == value;
+}
+
 static bool is_catalogue_value(const struct reply *reply, const struct reply_header *header)
 {
-    const struct catalog_header *h = catalog_header(reply->entry, header->name);
-    return h && h->value == header->value;
+    return catalogue_header_value(reply, header->name, header->value);
 }
 
 /* Replaces {length}, {first}, {end} and {etag} in a header value now that the body is known. */
@@ -141,12 +148,134 @@ static bool shaped_body(struct reply *reply, struct response *out)
     return ok;
 }
 
+enum response_encoding response_encoding(const struct request *request, enum coding *coding)
+{
+    *coding = CODING_IDENTITY;
+    const char *asked = request_query(request, "encoding");
+    if (!asked)
+        return ENCODING_NOT_ASKED;
+    if (strcmp(asked, "auto") != 0)
+        return ENCODING_BAD_PARAMETER;
+    return negotiate_coding(request_header(request, "Accept-Encoding"), coding)
+               ? ENCODING_NEGOTIATED
+               : ENCODING_NONE_ACCEPTABLE;
+}
+
+/* Before a reply is replaced by a refusal (reply_error clears it): the handler's malloc'ed
+ * body would otherwise be lost. */
+static void drop_owned_body(struct reply *reply)
+{
+    free(reply->owned_body);
+    reply->owned_body = NULL;
+    reply->body = NULL;
+}
+
+/* The content coding of this reply's body: the one the route fixed (/gzip), or the one
+ * ?encoding=auto negotiated. False when the reply was replaced by a refusal instead (400 for
+ * a bad ?encoding=, 406 when no coding is acceptable), which is then built without
+ * negotiating again. *vary says whether Accept-Encoding chose. */
+static bool choose_coding(struct request *request, struct reply *reply, enum coding *coding,
+                          bool *vary)
+{
+    *coding = reply->coding;
+    *vary = false;
+    if (reply->coding != CODING_IDENTITY || reply->lean)
+        return true;
+    switch (response_encoding(request, coding)) {
+    case ENCODING_NOT_ASKED:
+        return true;
+    case ENCODING_NEGOTIATED:
+        *vary = true;
+        return true;
+    case ENCODING_BAD_PARAMETER:
+        drop_owned_body(reply);
+        reply_bad_parameter(reply, request, "encoding", "auto (the coding is then chosen by "
+                            "Accept-Encoding)", "auto（随后由 Accept-Encoding 选择编码）");
+        return false;
+    case ENCODING_NONE_ACCEPTABLE:
+        break;
+    }
+    *vary = true;
+    /* RFC 9110 §12.5.3: with identity excluded too, a server answers 406 or disregards the
+     * header (§12.1). A success becomes 406, naming what there is; an error or redirect is
+     * what the client is testing, so it stays, sent as identity. */
+    if (reply->status < 200 || reply->status > 299)
+        return true;
+    struct reply refused;
+    reply_error(&refused, request, 406,
+                "Accept-Encoding excludes every content coding statusd has, identity "
+                "included. Available: identity, " CODING_LIST ".",
+                "Accept-Encoding 排除了 statusd 的所有内容编码（包括 identity）。可用："
+                "identity、gzip、deflate、br、zstd。");
+    reply_set_header(&refused, "Vary", "Accept-Encoding");
+    drop_owned_body(reply);
+    *reply = refused;
+    return false;
+}
+
+/* Whether ?encoding=auto may compress this body: a 206 a route cut itself (/range/{n}) is a
+ * slice of the identity representation already, and stays one (RFC 9110 §14: a range is of
+ * the representation the headers describe). */
+static bool codable(const struct reply *reply, bool explained)
+{
+    if (reply->coding != CODING_IDENTITY)
+        return true;
+    if (reply_get_header(reply, "Content-Encoding"))
+        return false;
+    return explained || (reply->status != 206 && !reply_get_header(reply, "Content-Range"));
+}
+
+/* An entity tag a route set (not the hash of the bytes) names the identity representation;
+ * the coded one gets its own, as RFC 9110 §8.8.3 asks of a strong tag: "abc" -> "abc-gzip".
+ * A weak tag (W/"...") may be shared by both and is left as it is. */
+static const char *coded_entity_tag(struct request *request, const char *value,
+                                    enum coding coding)
+{
+    size_t n = strlen(value), suffix = strlen(coding_names[coding]) + 2; /* -gzip" */
+    if (n < 2 || value[0] != '"' || value[n - 1] != '"')
+        return value;
+    /* A route that knows the coding (to compare If-None-Match with) tagged it already. */
+    if (n > suffix && value[n - suffix] == '-' &&
+        strncmp(value + n - suffix + 1, coding_names[coding], suffix - 2) == 0)
+        return value;
+    return request_printf(request, "%.*s-%s\"", (int)(n - 1), value, coding_names[coding]);
+}
+
+/* Whether the Range of a GET applies to this coded 200: the route serves ranges
+ * (Accept-Ranges: bytes) and left them to the coded bytes here, and If-Range, if any, is the
+ * coded representation's strong entity tag (RFC 9110 §13.1.5; a date is not compared, and
+ * the whole body is sent, which is always allowed). */
+static bool ranges_of_coded(const struct request *request, const struct reply *reply,
+                            const char *tag)
+{
+    const char *accept_ranges = reply_get_header(reply, "Accept-Ranges");
+    if (reply->status != 200 || request->method_id != METHOD_GET ||
+        !request_header(request, "Range") || !accept_ranges ||
+        strcmp(accept_ranges, "bytes") != 0)
+        return false;
+    const char *if_range = request_header(request, "If-Range");
+    return !if_range || (tag && tag[0] == '"' && strcmp(if_range, tag) == 0);
+}
+
+static bool build_response(struct request *request, struct reply *reply, struct response *out,
+                           bool negotiate);
+
 bool response_from_reply(struct request *request, struct reply *reply, struct response *out)
+{
+    return build_response(request, reply, out, true);
+}
+
+static bool build_response(struct request *request, struct reply *reply, struct response *out,
+                           bool negotiate)
 {
     *out = (struct response){ .status = reply->status, .kind = RESPONSE_BUFFER };
     enum reply_kind kind = reply_kind(reply);
     if (kind == REPLY_FAULT || kind == REPLY_STREAM) /* the faults that get here: truncate */
-        return shaped_body(reply, out);
+        return shaped_body(reply, out); /* streams are sent as made: never coded */
+    enum coding coding = CODING_IDENTITY;
+    bool vary_encoding = false;
+    if (negotiate && !choose_coding(request, reply, &coding, &vary_encoding))
+        return build_response(request, reply, out, false);
     char *body = NULL;
     size_t length = 0;
     bool explained = reply->body == NULL;
@@ -158,7 +287,81 @@ bool response_from_reply(struct request *request, struct reply *reply, struct re
         if (!body)
             return false;
     }
+    /* The whole body is coded before any range is cut: ranges count the coded bytes (RFC
+     * 9110 §14.1.1: a range is of the selected representation, content coding included). */
+    bool coded = false;
+    /* A body the response does not own: the handler's, or its coded form kept once. */
+    const char *borrowed = reply->body;
+    size_t borrowed_length = reply->body ? reply->body_length : 0;
+    const char *plain = body ? body : reply->body;
+    size_t plain_length = body ? length : reply->body_length;
+    if (coding != CODING_IDENTITY && plain && plain_length > 0 && codable(reply, explained) &&
+        !body && reply->coded_forms) {
+        /* A body made once (a page): its coded form is made once too, then shared. */
+        const struct coded_form *form =
+            coding_once(&reply->coded_forms[coding], coding, plain, plain_length);
+        if (!form)
+            return false;
+        borrowed = form->bytes;
+        borrowed_length = form->length;
+        coded = true;
+    } else if (coding != CODING_IDENTITY && plain && plain_length > 0 &&
+               codable(reply, explained)) {
+        size_t coded_length;
+        char *compressed = coding_compress(coding, plain, plain_length, &coded_length);
+        if (!compressed) {
+            free(body);
+            return false;
+        }
+        free(body); /* a handler's owned_body is still freed by whoever holds the reply */
+        body = compressed;
+        length = coded_length;
+        coded = true;
+    }
     uint64_t first = 0, last = 0, full = length;
+    const char *route_tag = reply_get_header(reply, "ETag");
+    if (coded && route_tag && !catalogue_header_value(reply, "ETag", route_tag))
+        route_tag = coded_entity_tag(request, route_tag, coding);
+    bool coded_partial = false;
+    if (coded && ranges_of_coded(request, reply, route_tag)) {
+        /* RFC 9110 §14.1.1: ranges count the bytes of the coded representation. As for an
+         * explanation, the first range of several is sent. */
+        size_t total = body ? length : borrowed_length;
+        struct byte_range ranges[RANGE_MAX];
+        size_t count;
+        switch (range_parse(request_header(request, "Range"), total, ranges, &count)) {
+        case RANGE_UNSATISFIABLE: {
+            free(body);
+            struct reply unsatisfiable;
+            reply_error(&unsatisfiable, request, 416,
+                        "No range in the Range header starts inside the coded representation "
+                        "(ranges count its coded bytes); Content-Range gives its length.",
+                        "Range 请求头中没有任何范围落在编码后的表示之内（范围按编码后的字节计）；"
+                        "Content-Range 给出了它的长度。");
+            reply_set_header(&unsatisfiable, "Content-Range",
+                             request_printf(request, "bytes */%zu", total));
+            drop_owned_body(reply);
+            *reply = unsatisfiable;
+            return build_response(request, reply, out, false);
+        }
+        case RANGE_SATISFIABLE:
+            first = ranges[0].first;
+            last = ranges[0].last;
+            full = total;
+            if (body) {
+                memmove(body, body + first, (size_t)(last - first + 1));
+                length = (size_t)(last - first + 1);
+            } else {
+                borrowed += first;
+                borrowed_length = (size_t)(last - first + 1);
+            }
+            reply->status = out->status = 206;
+            coded_partial = true;
+            break;
+        case RANGE_IGNORED:
+            break;
+        }
+    }
     if (reply->status == 206 && explained &&
         !slice_for_partial(request, body, &length, &first, &last, &full)) {
         free(body);
@@ -170,16 +373,16 @@ bool response_from_reply(struct request *request, struct reply *reply, struct re
         reply_set_header(&unsatisfiable, "Content-Range",
                          request_printf(request, "bytes */%" PRIu64, full));
         *reply = unsatisfiable;
-        return response_from_reply(request, reply, out);
+        return build_response(request, reply, out, false);
     }
     /* Hashing a body costs time proportional to it: only for a catalogue {etag}. */
     char etag[24] = "";
     for (size_t i = 0; i < reply->header_count; i++)
         if (is_catalogue_value(reply, &reply->headers[i]) &&
             strstr(reply->headers[i].value, "{etag}"))
-            entity_tag(body ? body : reply->body, body ? length : reply->body_length, etag,
+            entity_tag(body ? body : borrowed, body ? length : borrowed_length, etag,
                        sizeof etag);
-    if (!body && reply->owned_body) {
+    if (!body && !coded && reply->owned_body) {
         /* The response takes the handler's buffer over; nobody else may free it now. */
         body = reply->owned_body;
         length = reply->body_length;
@@ -189,8 +392,8 @@ bool response_from_reply(struct request *request, struct reply *reply, struct re
         out->owned_body = body;
         out->body = body;
     } else {
-        out->body = reply->body;
-        length = reply->body ? reply->body_length : 0;
+        out->body = borrowed;
+        length = borrowed_length;
     }
     out->body_length = length;
     bool ok = true;
@@ -198,12 +401,26 @@ bool response_from_reply(struct request *request, struct reply *reply, struct re
     for (size_t i = 0; !reply->headers_described_only && i < reply->header_count; i++) {
         /* Only the catalogue's own values hold placeholders: a value that came from the
          * request ("/etag/{etag}") is sent as it is. */
-        const char *value = is_catalogue_value(reply, &reply->headers[i])
-                                ? fill_placeholders(request, reply->headers[i].value,
-                                                    representation_length, first, last, etag)
-                                : reply->headers[i].value;
-        ok &= add(out, reply->headers[i].name, value);
+        bool catalogue = is_catalogue_value(reply, &reply->headers[i]);
+        const char *name = reply->headers[i].name;
+        const char *value = catalogue ? fill_placeholders(request, reply->headers[i].value,
+                                                          representation_length, first, last,
+                                                          etag)
+                                      : reply->headers[i].value;
+        if (coded && !catalogue && strcasecmp(name, "ETag") == 0)
+            value = coded_entity_tag(request, value, coding);
+        if (vary_encoding && strcasecmp(name, "Vary") == 0)
+            value = request_printf(request, "%s, Accept-Encoding", value);
+        ok &= add(out, name, value);
     }
+    if (coded)
+        ok &= add(out, "Content-Encoding", coding_names[coding]);
+    if (coded_partial)
+        ok &= add(out, "Content-Range",
+                  request_printf(request, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last,
+                                 full));
+    if (vary_encoding && !explained && !reply_get_header(reply, "Vary"))
+        ok &= add(out, "Vary", "Accept-Encoding");
     bool metadata = status_has_content(reply->status);
     if (metadata)
         ok &= add(out, "Content-Type", reply->content_type ? reply->content_type
@@ -217,7 +434,8 @@ bool response_from_reply(struct request *request, struct reply *reply, struct re
             ok &= add(out, "Cache-Control", reply->cache_control ? reply->cache_control
                                                                 : "no-store");
         if (explained && !reply_get_header(reply, "Vary"))
-            ok &= add(out, "Vary", "Accept, Accept-Language");
+            ok &= add(out, "Vary", vary_encoding ? "Accept, Accept-Language, Accept-Encoding"
+                                                 : "Accept, Accept-Language");
         if (!reply_get_header(reply, "Access-Control-Expose-Headers")) {
             ok &= add_common(out);
         } else {

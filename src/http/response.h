@@ -32,6 +32,15 @@ struct response {
     struct reply_stream stream;
 };
 
+/* What ?encoding= and Accept-Encoding ask of a request's response (README "Compression"). */
+enum response_encoding {
+    ENCODING_NOT_ASKED,       /* no ?encoding=: identity, and no Vary: Accept-Encoding */
+    ENCODING_NEGOTIATED,      /* ?encoding=auto: *coding is Accept-Encoding's choice */
+    ENCODING_NONE_ACCEPTABLE, /* ?encoding=auto, and Accept-Encoding excludes every coding */
+    ENCODING_BAD_PARAMETER,   /* ?encoding= holds something other than auto */
+};
+enum response_encoding response_encoding(const struct request *request, enum coding *coding);
+
 /* Builds out from reply (which may change: a 206 whose Range cannot be met becomes a 416).
  * False when out of memory or when a header did not fit (nothing to release then). */
 bool response_from_reply(struct request *request, struct reply *reply, struct response *out);

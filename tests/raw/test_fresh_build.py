@@ -18,7 +18,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import StatusdServer  # noqa: E402
 
-RUN_DEPENDENCIES = ["libmicrohttpd", "jansson", "gnutls", "hiredis", "libnghttp2"]
+RUN_DEPENDENCIES = ["libmicrohttpd", "jansson", "gnutls", "hiredis", "libnghttp2",
+                    "zlib", "libbrotlienc", "libbrotlidec", "libzstd"]
 SOURCE = os.environ.get("STATUSD_SOURCE_ROOT",
                         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 

@@ -40,7 +40,7 @@ ROUTE_URLS = [
     "/redirect/2", "/redirect/2?type=absolute", "/redirect-to?url=/status/200",
     "/loop/2",
     "/get", "/get?a=1&a=2", "/post", "/put", "/patch", "/delete",
-    "/ip", "/user-agent",
+    "/ip", "/user-agent", "/gzip", "/deflate", "/brotli", "/zstd",
     "/basic-auth/u/p", "/hidden-basic-auth/u/p", "/digest-auth/auth/u/p", "/bearer",
     "/proxy-auth/u/p", "/forbidden",
     "/cookies", "/cookies/set?a=1&b=2&httponly", "/cookies/set/a/1", "/cookies/delete?a",
@@ -54,6 +54,8 @@ ROUTE_URLS = [
     "/negotiate/text/csv,application/json", "/negotiate/image/png",
     "/image", "/image/webp", "/image/nope",
     "/no/such/page",
+    # ?encoding=auto on any URL (the coded forms with Accept-Encoding: test_encodings.py).
+    "/status/200?encoding=auto", "/codes/200?encoding=auto", "/range/64?seed=1&encoding=auto",
 ]
 
 HEADERS_LEFT_OUT = {"date"}

@@ -127,6 +127,71 @@ static void quality_comes_from_the_most_specific_range(void **state)
     assert_true(negotiate_quality("text/*;q=0, text/csv", "text/plain") == 0.0);
 }
 
+/* Accept-Encoding (RFC 9110 §12.5.3). */
+static enum coding chosen_coding(const char *accept_encoding)
+{
+    enum coding coding = CODING_COUNT;
+    assert_true(negotiate_coding(accept_encoding, &coding));
+    return coding;
+}
+
+static void codings_follow_q_values(void **state)
+{
+    (void)state;
+    assert_int_equal(chosen_coding(NULL), CODING_IDENTITY);
+    assert_int_equal(chosen_coding(""), CODING_IDENTITY);
+    assert_int_equal(chosen_coding("gzip"), CODING_GZIP);
+    assert_int_equal(chosen_coding("GZIP"), CODING_GZIP);
+    assert_int_equal(chosen_coding("x-gzip"), CODING_GZIP);
+    assert_int_equal(chosen_coding("deflate"), CODING_DEFLATE);
+    assert_int_equal(chosen_coding("zstd"), CODING_ZSTD);
+    assert_int_equal(chosen_coding("gzip;q=0.5, br;q=0.4"), CODING_GZIP);
+    assert_int_equal(chosen_coding("gzip;q=0.5, br;q=0.9"), CODING_BR);
+    /* Equal q: br, zstd, gzip, deflate, identity. */
+    assert_int_equal(chosen_coding("gzip, deflate, br, zstd"), CODING_BR);
+    assert_int_equal(chosen_coding("deflate, gzip"), CODING_GZIP);
+    assert_int_equal(chosen_coding("gzip, identity"), CODING_GZIP);
+    assert_int_equal(chosen_coding("*"), CODING_BR);
+    assert_int_equal(chosen_coding("*, br;q=0"), CODING_ZSTD);
+    /* Unknown codings are passed over; identity unnamed is the last resort. */
+    assert_int_equal(chosen_coding("compress, exi"), CODING_IDENTITY);
+    assert_int_equal(chosen_coding("gzip;q=0"), CODING_IDENTITY);
+    assert_int_equal(chosen_coding("identity;q=0, gzip"), CODING_GZIP);
+    assert_int_equal(chosen_coding("*;q=0, identity"), CODING_IDENTITY);
+    assert_int_equal(chosen_coding("*;q=0, zstd;q=0.1"), CODING_ZSTD);
+    /* The first entry for a coding counts. */
+    assert_int_equal(chosen_coding("br;q=0, br, gzip;q=0.1"), CODING_GZIP);
+}
+
+static void nothing_acceptable_when_identity_is_excluded(void **state)
+{
+    (void)state;
+    enum coding coding;
+    assert_false(negotiate_coding("identity;q=0", &coding));
+    assert_false(negotiate_coding("*;q=0", &coding));
+    assert_false(negotiate_coding("identity;q=0, compress", &coding));
+    assert_false(negotiate_coding("identity;q=0, gzip;q=0", &coding));
+    assert_false(negotiate_coding("*;q=0.000", &coding));
+}
+
+static void coding_q_values_and_garbage(void **state)
+{
+    (void)state;
+    assert_int_equal(negotiate_coding_quality("gzip;q=0.5", CODING_GZIP), 500);
+    assert_int_equal(negotiate_coding_quality("gzip;q=0.123", CODING_GZIP), 123);
+    assert_int_equal(negotiate_coding_quality("gzip ; q=0.2", CODING_GZIP), 200);
+    assert_int_equal(negotiate_coding_quality("gzip", CODING_BR), 0);
+    assert_int_equal(negotiate_coding_quality("gzip", CODING_IDENTITY), 1);
+    assert_int_equal(negotiate_coding_quality("*;q=0.3", CODING_IDENTITY), 300);
+    /* A malformed q counts as 1, as in Accept (browsers do the same). */
+    assert_int_equal(negotiate_coding_quality("gzip;q=abc", CODING_GZIP), 1000);
+    assert_int_equal(negotiate_coding_quality("gzip;q=2", CODING_GZIP), 1000);
+    assert_int_equal(negotiate_coding_quality("gzip;q=0.12345", CODING_GZIP), 1000);
+    assert_int_equal(negotiate_coding_quality("gzip;q=", CODING_GZIP), 1000);
+    assert_int_equal(negotiate_coding_quality(",,;;,gzip;;q=0.4,", CODING_GZIP), 400);
+    assert_int_equal(negotiate_coding_quality("gzipx, xgzip, gzi", CODING_GZIP), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +207,9 @@ int main(void)
         cmocka_unit_test(parameter_names_are_strict),
         cmocka_unit_test(quality_of_any_media_type),
         cmocka_unit_test(quality_comes_from_the_most_specific_range),
+        cmocka_unit_test(codings_follow_q_values),
+        cmocka_unit_test(nothing_acceptable_when_identity_is_excluded),
+        cmocka_unit_test(coding_q_values_and_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
