@@ -106,6 +106,11 @@ SAME_OVER_BOTH = [
     ("/status/420?vendor=spring", ()),
     ("/image/png", ()),
     ("/image", ("-H", "Accept: image/webp")),
+    ("/gzip", ()),
+    ("/brotli", ()),
+    ("/status/418?encoding=auto", ("-H", "Accept-Encoding: zstd")),
+    ("/codes.json?encoding=auto", ("-H", "Accept-Encoding: br")),
+    ("/range/100?encoding=auto", ("-H", "Accept-Encoding: gzip", "-H", "Range: bytes=0-9")),
     ("/no/such/route", ()),
     ("/status/200?format=bogus", ()),
 ]
