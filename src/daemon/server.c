@@ -7,6 +7,7 @@
 #include "head_check.h"
 #include "listen.h"
 #include "routes.h"
+#include "shaping.h"
 #include "stall_watch.h"
 #include "timer.h"
 #include "wire.h"
@@ -547,8 +548,9 @@ static enum MHD_Result answer(struct exchange *x)
     return queue_reply(x);
 }
 
-/* ?format=, ?lang= and the Accept headers; ?delay= on every URL. False with a 400 reply. */
-static bool read_common_parameters(struct exchange *x)
+/* ?format=, ?lang= and the Accept headers; the shaping parameters (?delay=, ?rate=, ...) on
+ * every URL. False with a 400 reply. */
+static bool read_common_parameters(struct exchange *x, struct shaping *shaping)
 {
     struct request *r = &x->request;
     /* libmicrohttpd decodes the path and parameters and stops at a decoded NUL, so
@@ -570,18 +572,7 @@ static bool read_common_parameters(struct exchange *x)
         reply_bad_parameter(&x->reply, r, "lang", "zh or en", "zh 或 en");
         return false;
     }
-    const char *delay = request_query(r, "delay");
-    uint64_t max = server.config->max_delay_ms;
-    if (delay && !parse_seconds_ms(delay, max, &x->reply.delay_ms)) {
-        reply_bad_parameter(
-            &x->reply, r, "delay",
-            request_printf(r, "seconds from 0 to %llu.%03llu (--max-delay), at most 3 decimals",
-                           (unsigned long long)(max / 1000), (unsigned long long)(max % 1000)),
-            request_printf(r, "0 到 %llu.%03llu 秒（--max-delay），最多 3 位小数",
-                           (unsigned long long)(max / 1000), (unsigned long long)(max % 1000)));
-        return false;
-    }
-    return true;
+    return shaping_read(r, &x->reply, shaping);
 }
 
 /* A reply that lost a header (reply.failed) is never sent as it is: a 500 says so instead,
@@ -608,11 +599,14 @@ static enum MHD_Result dispatch(struct exchange *x)
     if (!stall_watch_remove(&x->stall))
         return MHD_NO; /* too late: a 408 went out and the connection is closing */
     uint64_t delay_ms = 0;
-    if (read_common_parameters(x)) {
-        delay_ms = x->reply.delay_ms;
+    struct shaping shaping;
+    if (read_common_parameters(x, &shaping)) {
+        /* Before the handler, so it sees the body will be shaped; after it, because a handler
+         * may start its reply afresh. */
+        shaping_apply(&shaping, &x->reply);
         route_dispatch(&x->request, &x->reply);
-        if (x->reply.delay_ms > delay_ms)
-            delay_ms = x->reply.delay_ms; /* an endpoint's own wait (/delay/{s}) */
+        shaping_apply(&shaping, &x->reply);
+        delay_ms = x->reply.delay_ms; /* the longer of ?delay= and an endpoint's (/delay/{s}) */
     }
     if (x->reply.failed)
         replace_failed_reply(x);
