@@ -3,11 +3,13 @@
  * the library's callbacks; everything else is a buffer. */
 #include "mhd_response.h"
 
+#include "config.h"
 #include "timer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 bool response_add_common_headers(struct MHD_Response *response)
 {
@@ -48,6 +50,7 @@ struct stream_body {
     char *owned_buffer;         /* freed with the body */
     struct reply_shape shape;
     uint64_t rate_start_us;     /* when the first byte was asked for (after any delay) */
+    uint64_t rate_limit_us;     /* --max-delay: a throttled body is never slower for longer */
 };
 
 /* ?rate=: the first slice goes at once, then rate bytes a second, released a tenth of a
@@ -65,9 +68,11 @@ static uint64_t rate_allowance(struct stream_body *s, uint64_t position, uint64_
     uint64_t now = now_us(), rate = s->shape.rate, slice = rate_slice(rate);
     if (!s->rate_start_us)
         s->rate_start_us = now;
-    if (timer_shutting_down())
-        return UINT64_MAX; /* shutdown waits for no throttled body */
     uint64_t elapsed = now - s->rate_start_us;
+    /* Shutdown waits for no throttled body, and no body holds its connection longer than a
+     * delay could: after --max-delay the rest goes at full speed. */
+    if (timer_shutting_down() || elapsed >= s->rate_limit_us)
+        return UINT64_MAX;
     /* elapsed * rate / 10^6 in two parts, so that neither product can overflow */
     uint64_t due = slice + (elapsed / 1000000) * rate + (elapsed % 1000000) * rate / 1000000;
     if (due > position)
@@ -78,11 +83,25 @@ static uint64_t rate_allowance(struct stream_body *s, uint64_t position, uint64_
     return 0;
 }
 
+/* Breaks the body off (?abort_after=, /sse?fail_after=): the client sees the connection end
+ * right after the bytes already sent. Reporting the error alone is not enough: libmicrohttpd
+ * 0.9.75 then marks the connection closed but closes its socket only at the next event on it,
+ * which for a chunked body, or an error before the first byte, is the --timeout later
+ * (docs/libmicrohttpd.md §2). Shutting the socket down is that event, at once. */
+static ssize_t break_off(struct stream_body *s)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(s->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info)
+        shutdown(info->connect_fd, SHUT_RDWR);
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
 static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t max)
 {
     struct stream_body *s = cls;
     if (s->shape.abort && position >= s->shape.abort_after)
-        return MHD_CONTENT_READER_END_WITH_ERROR; /* ?abort_after=: the rest never comes */
+        return break_off(s); /* ?abort_after=: the rest never comes */
     if (s->stream.length != REPLY_LENGTH_UNKNOWN && position >= s->stream.length)
         return MHD_CONTENT_READER_END_OF_STREAM;
     uint64_t limit = max, wait_us = 0;
@@ -106,7 +125,7 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t ma
         if (n == REPLY_STREAM_END)
             return MHD_CONTENT_READER_END_OF_STREAM;
         if (n == REPLY_STREAM_BREAK)
-            return MHD_CONTENT_READER_END_WITH_ERROR; /* libmicrohttpd closes the connection */
+            return break_off(s);
     }
     if (n)
         return (ssize_t)n;
@@ -145,7 +164,8 @@ static struct MHD_Response *build_stream(struct request *request, struct respons
     struct stream_body *s = malloc(sizeof *s);
     if (!s)
         return NULL;
-    *s = (struct stream_body){ .connection = request->transport_context, .shape = r->shape };
+    *s = (struct stream_body){ .connection = request->transport_context, .shape = r->shape,
+                               .rate_limit_us = request->config->max_delay_ms * 1000 };
     if (r->kind == RESPONSE_STREAM) {
         s->stream = r->stream;
     } else {

@@ -13,7 +13,11 @@ Left out, on purpose:
 - what is stateful or random by nature: /sequence/, /flaky/, /ratelimit/ (each request moves
   a counter), /journal (it records the walk itself), /fault/ (breaks the connection), /delay/
   and /drip (they take time), /status/101 (an upgrade), /bytes/ and /range/ without a seed
-  (random bytes; they are walked with ?seed=).
+  (random bytes; they are walked with ?seed=);
+- the chunked streams /sse, /stream/{n}, /stream-bytes/{n} and /trailers: their HEAD closes
+  the connection (libmicrohttpd writes a chunked body's last chunk even after a HEAD's head),
+  so it adds Connection: close, and /trailers' HEAD has no trailers to announce a chunked body
+  for (test_streams.py checks their HEAD).
 """
 
 import http.client
