@@ -282,7 +282,10 @@ struct MHD_Response *mhd_response_build(struct request *request, struct reply *r
     /* HEAD gets no body, so nothing to pace or follow with trailers; and libmicrohttpd would
      * frame a body of unknown size as chunked even for HEAD (docs/libmicrohttpd.md §2). */
     bool head = request->method_id == METHOD_HEAD;
-    bool callback = !head && (r.trailer_count || reply_shape_active(&r.shape));
+    /* Nor a status without content (204, 304): a callback body of unknown size would be
+     * framed as chunked there too. */
+    bool callback = !head && status_has_content(r.status) &&
+                    (r.trailer_count || reply_shape_active(&r.shape));
     switch (callback && r.kind == RESPONSE_BUFFER ? RESPONSE_STREAM : r.kind) {
     case RESPONSE_BUFFER:
         if (r.owned_body) {

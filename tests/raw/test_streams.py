@@ -352,6 +352,16 @@ class ShapingTest(unittest.TestCase, BadInputMixin):
         finally:
             connection.close()
 
+    def test_statuses_without_content_stay_unframed(self):
+        # A chunked 204 or 304 would desynchronise keep-alive: shaping leaves them alone.
+        with RawConnection(SERVER.port) as c:
+            for target in ("/status/204?chunk=5&rate=10", "/status/304?chunk=5&abort_after=0",
+                           "/status/200"):
+                c.request("GET", target)
+                r = c.read_response()
+                self.assertIsNone(r.header("Transfer-Encoding"), target)
+            self.assertEqual(r.status, 200)  # the third answer, on the same connection
+
     def test_jitter_alone_belongs_to_the_endpoint(self):
         self.assertEqual(get("/status/200?jitter=abc").status, 200)
 
