@@ -1,7 +1,7 @@
 /* Credentials (src/lib/credentials.c): the Basic decoder behind /basic-auth,
  * /hidden-basic-auth and /proxy-auth and the Bearer token check; and utf8_printable
  * (src/lib/utf8.c), which decides whether a user name may be shown in a note. (Digest
- * credentials are parsed by libmicrohttpd, not here.)
+ * credentials: libmicrohttpd over HTTP/1.1, fuzz_digest.c over HTTP/2.)
  *
  * The input is a header value. Each check is compared with a reference written from the RFC
  * (7617 for Basic, 6750 for Bearer, 4648 for base64, Unicode table 3-7 for UTF-8): above

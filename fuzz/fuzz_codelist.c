@@ -1,5 +1,5 @@
 /* The {code} part of /status/{code} (src/lib/codelist.c): "404", "403.4", "200,500",
- * "200:9,500:1". A list that parses is one the server can always pick from. */
+ * "200:9,500:1", "500-504", "200,500-504:3". A list that parses is one the server can always pick from. */
 #include "fuzz.h"
 
 #include "codelist.h"
@@ -9,18 +9,23 @@
 static void check_item(const struct code_choice *item)
 {
     FUZZ_ASSERT(item->code >= 100 && item->code <= 999);
+    FUZZ_ASSERT(item->last >= item->code && item->last <= 999);
     FUZZ_ASSERT(item->sub <= 999);
     FUZZ_ASSERT(isfinite(item->weight) && item->weight >= 0 && item->weight <= 1e9);
 }
 
-/* The pick is an item of the list, one with weight, whatever the random number in [0, 1). */
+/* The pick is a code of an item of the list (inside its range), one with weight, whatever
+ * the random number in [0, 1). */
 static void check_pick(const struct code_list *list, double random)
 {
     FUZZ_ASSERT(random >= 0 && random < 1);
-    const struct code_choice *picked = codelist_pick(list, random);
-    FUZZ_ASSERT(picked != NULL);
-    FUZZ_ASSERT(picked >= list->items && picked < list->items + list->count);
-    FUZZ_ASSERT(picked->weight > 0);
+    struct code_choice picked = codelist_pick(list, random);
+    FUZZ_ASSERT(picked.last == picked.code);
+    bool found = false;
+    for (size_t i = 0; i < list->count && !found; i++)
+        found = list->items[i].weight > 0 && list->items[i].sub == picked.sub &&
+                picked.code >= list->items[i].code && picked.code <= list->items[i].last;
+    FUZZ_ASSERT(found);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -133,6 +133,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (realm)
         FUZZ_ASSERT(header_accepts("WWW-Authenticate", value));
 
+    /* ?content_type=: whatever passes is a header value no client can break a line with,
+     * and it starts with a type/subtype (issue 14). */
+    if (params_valid_media_type(value)) {
+        FUZZ_ASSERT(header_accepts("Content-Type", value));
+        FUZZ_ASSERT(strlen(value) <= 256);
+        FUZZ_ASSERT(strchr(value, '/') != NULL && value[0] != '/');
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+            FUZZ_ASSERT(*p >= 0x20 && *p < 0x7f);
+    }
+
     check_retry_after(value);
     free(value);
     return 0;

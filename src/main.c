@@ -4,6 +4,7 @@
 #include "config.h"
 #include "endpoints.h"
 #include "route_table.h"
+#include "serve.h"
 #include "server.h"
 #include "state.h"
 #include "stall_watch.h"
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
     server_observe_answers(stateful_record);
     server_observe_completions(accesslog_write);
     server_observe_shutdown(websocket_shutdown);
+    if (config.http2)
+        server_use_acceptor(&h2_serve_acceptor); /* HTTP/2 beside HTTP/1.1 on the port */
     if (!server_start(&config)) {
         timer_stop();
         return 1;

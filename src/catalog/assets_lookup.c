@@ -23,6 +23,8 @@ const char *asset_content_type(const char *name)
         { ".html", "text/html; charset=utf-8" },
         { ".svg", "image/svg+xml" },
         { ".png", "image/png" },
+        { ".jpg", "image/jpeg" },
+        { ".webp", "image/webp" },
         { ".ico", "image/x-icon" },
     };
     const char *dot = strrchr(name, '.');

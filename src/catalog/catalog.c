@@ -169,6 +169,84 @@ static enum persistence check_persistence(struct checker *c, json_t *object, uns
     return PERSISTENCE_NONE;
 }
 
+/* A vendor name as ?vendor= takes it: 1-32 lowercase letters and digits. */
+static const char *check_vendor(struct checker *c, json_t *object, bool required)
+{
+    const char *vendor = check_string(c, object, "vendor", !required);
+    if (!vendor)
+        return NULL;
+    size_t n = strlen(vendor);
+    bool valid = n <= 32;
+    for (const char *p = vendor; *p; p++)
+        valid = valid && ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'));
+    if (!valid)
+        check_fail(c, "field 'vendor' must be 1-32 lowercase letters and digits");
+    return vendor;
+}
+
+/* The source, persistence and texts every meaning has, the entry's own or another's. */
+static void check_meaning(struct checker *c, json_t *object, struct catalog_entry *entry)
+{
+    entry->reason = check_string(c, object, "reason", false);
+    json_t *official = json_object_get(object, "official");
+    if (!json_is_boolean(official))
+        check_fail(c, "field 'official' must be true or false");
+    entry->official = json_is_true(official);
+    json_t *source = json_object_get(object, "source");
+    if (!json_is_object(source)) {
+        check_fail(c, "field 'source' must be an object with name, section and url");
+        return;
+    }
+    entry->source_name = check_string(c, source, "name", false);
+    entry->source_section = check_string(c, source, "section", true);
+    entry->source_url = check_string(c, source, "url", false);
+    if (entry->source_url && strncmp(entry->source_url, "https://", 8) != 0)
+        check_fail(c, "field 'source.url' must start with https://");
+    entry->persistence = check_persistence(c, object, entry->code);
+    check_text(c, object, "en", &entry->text[LANGUAGE_EN]);
+    check_text(c, object, "zh", &entry->text[LANGUAGE_ZH]);
+}
+
+/* "also": the other vendors' meanings of the entry's number. Each names its vendor, and so
+ * must the entry itself, so that ?vendor= can pick any of them. */
+static void check_also(struct checker *c, json_t *object, struct catalog_entry *entry)
+{
+    json_t *list = json_object_get(object, "also");
+    if (!list)
+        return;
+    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 4) {
+        check_fail(c, "field 'also' must be an array of 1 to 4 meanings");
+        return;
+    }
+    if (!entry->vendor) {
+        check_fail(c, "an entry with 'also' must name its own 'vendor'");
+        return;
+    }
+    struct catalog_entry *also = calloc(json_array_size(list), sizeof *also);
+    if (!also) {
+        check_fail(c, "out of memory");
+        return;
+    }
+    entry->also = also;
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        struct catalog_entry *a = &also[i];
+        a->code = entry->code;
+        a->sub = entry->sub;
+        a->vendor = check_vendor(c, item, true);
+        check_meaning(c, item, a);
+        if (a->official)
+            check_fail(c, "another vendor's meaning ('also') cannot be official");
+        for (size_t j = 0; a->vendor && j < i; j++)
+            if (strcmp(also[j].vendor, a->vendor) == 0)
+                check_fail(c, "vendor '%s' is listed twice", a->vendor);
+        if (a->vendor && strcmp(a->vendor, entry->vendor) == 0)
+            check_fail(c, "vendor '%s' is the entry's own", a->vendor);
+        entry->also_count = i + 1;
+    }
+}
+
 static void check_entry(struct checker *c, json_t *object, struct catalog_entry *entry)
 {
     if (!json_is_object(object)) {
@@ -192,26 +270,11 @@ static void check_entry(struct checker *c, json_t *object, struct catalog_entry 
         }
         entry->sub = (unsigned)json_integer_value(sub);
     }
-    entry->reason = check_string(c, object, "reason", false);
-    json_t *official = json_object_get(object, "official");
-    if (!json_is_boolean(official))
-        check_fail(c, "field 'official' must be true or false");
-    entry->official = json_is_true(official);
-    json_t *source = json_object_get(object, "source");
-    if (!json_is_object(source)) {
-        check_fail(c, "field 'source' must be an object with name, section and url");
-        return;
-    }
-    entry->source_name = check_string(c, source, "name", false);
-    entry->source_section = check_string(c, source, "section", true);
-    entry->source_url = check_string(c, source, "url", false);
-    if (entry->source_url && strncmp(entry->source_url, "https://", 8) != 0)
-        check_fail(c, "field 'source.url' must start with https://");
-    entry->persistence = check_persistence(c, object, entry->code);
-    check_text(c, object, "en", &entry->text[LANGUAGE_EN]);
-    check_text(c, object, "zh", &entry->text[LANGUAGE_ZH]);
+    check_meaning(c, object, entry);
     entry->headers = check_headers(c, object, &entry->header_count);
     check_examples(c, object, entry);
+    entry->vendor = check_vendor(c, object, false);
+    check_also(c, object, entry);
 }
 
 static void check_class(struct checker *c, json_t *object)
@@ -318,6 +381,20 @@ static bool index_entries(struct checker *c)
             check_fail(c, "out of memory");
             return false;
         }
+        if (e->vendor) {
+            struct strbuf vendors = { 0 };
+            strbuf_append(&vendors, e->vendor);
+            for (size_t a = 0; a < e->also_count; a++) {
+                ((struct catalog_entry *)e->also)[a].key = e->key;
+                strbuf_printf(&vendors, ", %s", e->also[a].vendor);
+            }
+            size_t ignored;
+            e->vendors = strbuf_take(&vendors, &ignored);
+            if (!e->vendors) {
+                check_fail(c, "out of memory");
+                return false;
+            }
+        }
         if (i > 0 && compare_entries(e, &catalog.entries[i - 1]) == 0) {
             snprintf(c->error, c->error_size, "code %s is listed twice in the catalogue", key);
             c->failed = true;
@@ -409,6 +486,23 @@ static bool build_json(struct checker *c)
             check_fail(c, "could not build /codes.json");
             return false;
         }
+        if (e->vendor)
+            json_object_set_new(entry, "vendor", json_string(e->vendor));
+        if (e->also_count) {
+            json_t *also = json_array();
+            for (size_t a = 0; a < e->also_count; a++) {
+                const struct catalog_entry *m = &e->also[a];
+                json_array_append_new(
+                    also, json_pack("{s:s, s:s, s:b, s:{s:s, s:s?, s:s}, s:s?, s:o, s:o}",
+                                    "vendor", m->vendor, "reason", m->reason, "official",
+                                    m->official, "source", "name", m->source_name, "section",
+                                    m->source_section, "url", m->source_url, "persistence",
+                                    persistence_names[m->persistence], "zh",
+                                    text_json(&m->text[LANGUAGE_ZH]), "en",
+                                    text_json(&m->text[LANGUAGE_EN])));
+            }
+            json_object_set_new(entry, "also", also);
+        }
         char url[64];
         snprintf(url, sizeof url, "/status/%s", e->key);
         json_object_set_new(entry, "status_url", json_string(url));
@@ -457,6 +551,8 @@ void catalog_unload(void)
     for (size_t i = 0; i < catalog.entry_count; i++) {
         free((void *)catalog.entries[i].headers);
         free((void *)catalog.entries[i].key);
+        free((void *)catalog.entries[i].also);
+        free((void *)catalog.entries[i].vendors);
     }
     for (size_t i = 0; i < catalog.document_count; i++)
         json_decref(catalog.documents[i]);
@@ -541,4 +637,17 @@ bool status_is_redirect(unsigned code)
 bool status_keeps_method(unsigned code)
 {
     return code == 307 || code == 308;
+}
+
+const struct catalog_entry *catalog_find_vendor(unsigned code, unsigned sub, const char *vendor)
+{
+    const struct catalog_entry *e = catalog_find(code, sub);
+    if (!e || !e->vendor)
+        return NULL;
+    if (strcasecmp(e->vendor, vendor) == 0)
+        return e;
+    for (size_t i = 0; i < e->also_count; i++)
+        if (strcasecmp(e->also[i].vendor, vendor) == 0)
+            return &e->also[i];
+    return NULL;
 }

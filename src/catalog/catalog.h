@@ -59,6 +59,14 @@ struct catalog_entry {
     size_t example_count;
     struct catalog_link links[CATALOG_MAX_LINKS];
     size_t link_count;
+    /* Who uses the number this way, as ?vendor= names it ("twitter", "iis"), or NULL. */
+    const char *vendor;
+    /* Other vendors' meanings of the same number ("also" in the files): entries of their own
+     * with the same code, sub and key, never official, carrying no headers of their own. */
+    const struct catalog_entry *also;
+    size_t also_count;
+    /* "twitter, spring": every vendor name of this entry and its others, or NULL if none. */
+    const char *vendors;
 };
 
 /* A class (1xx ... 9xx): what a code means when the catalogue has no entry for it. */
@@ -80,6 +88,9 @@ void catalog_unload(void);
 
 /* The entry for code (sub 0 = the code itself), or NULL. */
 const struct catalog_entry *catalog_find(unsigned code, unsigned sub);
+/* The meaning of code (sub) that vendor gives it (case-insensitive): the entry itself or one
+ * of its others; NULL when no meaning of that number is vendor's. */
+const struct catalog_entry *catalog_find_vendor(unsigned code, unsigned sub, const char *vendor);
 /* The class of a code from 100 to 999. */
 const struct catalog_class *catalog_class_of(unsigned code);
 /* The reason phrase for a status line: the entry's reason, or its class's English title for an

@@ -214,6 +214,8 @@ void accesslog_write(const struct access_record *r)
         append_escaped(b, r->method);
         strbuf_append(b, "\",\"path\":\"");
         append_escaped(b, r->target);
+        strbuf_append(b, "\",\"protocol\":\"");
+        strbuf_append(b, r->protocol ? r->protocol : "h1");
         strbuf_append(b, "\",\"status\":");
         append_uint(b, r->status, 1);
         strbuf_append(b, ",\"bytes\":");
@@ -239,6 +241,9 @@ void accesslog_write(const struct access_record *r)
         append_duration(b, r->duration_ms);
         strbuf_append(b, "ms ");
         strbuf_append(b, r->outcome);
+        /* Last, so that parsers of the fields before it keep working. */
+        strbuf_append(b, " ");
+        strbuf_append(b, r->protocol ? r->protocol : "h1");
         strbuf_append(b, "\n");
     }
     pthread_mutex_lock(&log_state.lock);

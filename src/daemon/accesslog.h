@@ -15,6 +15,7 @@ struct access_record {
     const char *client;   /* "127.0.0.1" */
     const char *method;
     const char *target;   /* the raw request target, query included */
+    const char *protocol; /* "h1", "h2" */
     unsigned status;      /* 0: no response was sent */
     uint64_t bytes;       /* body bytes of the response */
     double duration_ms;

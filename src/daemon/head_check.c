@@ -5,6 +5,7 @@
 #include "config.h"
 #include "numbers.h"
 #include "params.h"
+#include "strbuf.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -320,5 +321,92 @@ bool head_check(struct request *r, const char *target, const struct config *conf
                     request_printf(r, "本服务器只支持 'Expect: 100-continue'，不支持 '%s'。", expect));
         return false;
     }
+    return true;
+}
+
+/* --- the head as it arrived (/dump/request) ------------------------------------------------
+ *
+ * libmicrohttpd 0.9.75 parses the head in place and leaves it in its buffer until the request
+ * is done: from the method to the end of the head, every byte is as received except that the
+ * two spaces of the request line, the colon after each header name and each CR and LF are
+ * now NUL, and the target is percent-decoded in place (the raw target is kept apart, in
+ * request->target). Whitespace around a value is untouched. So the bytes can be given back:
+ * after a name, the NUL is the colon; the run of NULs that ends a line is CR LF (two) or LF
+ * (one). NUL bytes of the client's own never get here (check_layout refuses them), and
+ * neither do folded lines. Every step is checked against that layout, and anything else gives
+ * up (false) rather than guess. */
+
+struct raw_walk {
+    const char *cursor; /* where the next header name must start, after a line end */
+    const char *end;
+    struct strbuf *out;
+    bool broken;
+};
+
+/* Appends the line ends [from, to) holds, NULs only: one line end (between two lines) or two
+ * (the last header line's and the blank line's). A CR LF left two NULs, a bare LF one; of two
+ * line ends in three NULs, which was the CR LF cannot be told, and the first is taken. */
+static bool append_line_ends(struct strbuf *out, const char *from, const char *to,
+                             size_t lines)
+{
+    if (to <= from)
+        return false;
+    for (const char *p = from; p < to; p++)
+        if (*p != '\0')
+            return false;
+    size_t n = (size_t)(to - from);
+    if (n < lines || n > 2 * lines)
+        return false;
+    for (size_t crlf = n - lines; lines > 0; lines--) {
+        strbuf_append(out, crlf ? "\r\n" : "\n");
+        if (crlf)
+            crlf--;
+    }
+    return true;
+}
+
+static bool raw_header(void *cls, const char *name, const char *value)
+{
+    struct raw_walk *w = cls;
+    (void)value; /* the bytes are read from the buffer, whitespace and all */
+    size_t name_length = strlen(name);
+    if (name < w->cursor || name + name_length >= w->end ||
+        !append_line_ends(w->out, w->cursor, name, 1)) {
+        w->broken = true;
+        return false;
+    }
+    /* name, the colon, then everything up to the NUL that was the line's CR or LF */
+    const char *line_end = memchr(name + name_length + 1, '\0',
+                                  (size_t)(w->end - name) - name_length - 1);
+    if (!line_end) {
+        w->broken = true;
+        return false;
+    }
+    strbuf_append_bytes(w->out, name, name_length);
+    strbuf_append(w->out, ":");
+    strbuf_append_bytes(w->out, name + name_length + 1, (size_t)(line_end - name - name_length - 1));
+    w->cursor = line_end;
+    return true;
+}
+
+bool head_raw_bytes(const struct request *r, struct strbuf *out)
+{
+    const char *end = head_end(r);
+    if (!end || !r->method || !r->version || r->version <= r->method ||
+        r->version + strlen(r->version) >= end)
+        return false;
+    struct strbuf head = { 0 };
+    /* The request line: RFC 9112 §3 puts exactly one space between its three parts, which
+     * libmicrohttpd requires too; the target as sent, before percent-decoding. */
+    strbuf_printf(&head, "%s %s %s", r->method, r->target, r->version);
+    struct raw_walk walk = { r->version + strlen(r->version), end, &head, false };
+    r->transport->each(r, REQUEST_HEADER, raw_header, &walk);
+    /* The last line's end and the blank line that ends the head. */
+    if (walk.broken || !append_line_ends(&head, walk.cursor, end, 2) || strbuf_failed(&head)) {
+        strbuf_free(&head);
+        return false;
+    }
+    strbuf_append_bytes(out, head.data, head.length);
+    strbuf_free(&head);
     return true;
 }

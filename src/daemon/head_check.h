@@ -22,4 +22,8 @@ bool head_check(struct request *request, const char *target, const struct config
  * head_check to check and Host lookups to return. */
 const char *head_target_path(struct request *request, const char *url);
 
+/* The head of a request as its bytes arrived, appended to out (request_transport.raw_head for
+ * libmicrohttpd); false, out unchanged, when the layout is not the one expected. */
+bool head_raw_bytes(const struct request *request, struct strbuf *out);
+
 #endif

@@ -7,7 +7,6 @@
 #include "head_check.h"
 #include "listen.h"
 #include "routes.h"
-#include "shaping.h"
 #include "stall_watch.h"
 #include "timer.h"
 #include "wire.h"
@@ -55,6 +54,7 @@ struct exchange {
     struct stall_entry stall; /* watched for a 408 until the request is complete */
     unsigned answered_raw;  /* status written by refuse_raw(), for the access log */
     bool journaled;        /* recorded in its key's /journal */
+    bool interim_sent;     /* the 1xx went out before a delay */
     const struct route *route; /* found when the head arrives, NULL for an unknown path */
     char *body;            /* kept for routes with ROUTE_KEEPS_BODY */
     size_t body_capacity;
@@ -80,7 +80,19 @@ static struct {
     server_answer_observer answer_observers[SERVER_MAX_OBSERVERS];
     server_completion_observer completion_observers[SERVER_MAX_OBSERVERS];
     server_shutdown_observer shutdown_observers[SERVER_MAX_OBSERVERS];
+    /* Who accepts connections when not libmicrohttpd (HTTP/2 on: server_use_acceptor). */
+    const struct server_acceptor *acceptor;
 } server;
+
+void server_use_acceptor(const struct server_acceptor *acceptor)
+{
+    server.acceptor = acceptor;
+}
+
+unsigned server_max_connections(void)
+{
+    return server.max_connections;
+}
 
 /* Appends to a NULL-terminated table of SERVER_MAX_OBSERVERS; more is a programming error. */
 #define OBSERVE(table, observer)                                                               \
@@ -240,6 +252,7 @@ static const struct request_transport mhd_transport = {
     .head_size = mhd_head_size,
     .digest_username = mhd_digest_username,
     .digest_check = mhd_digest_check,
+    .raw_head = head_raw_bytes,
 };
 
 /* --- MHD callbacks around each request ------------------------------------------------ */
@@ -293,6 +306,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->reply.owned_body = NULL;
     x->answered_raw = 0;
     x->journaled = false;
+    x->interim_sent = false;
     memcpy(x->target, uri, n + 1);
     stall_watch_add(&x->stall, connection);
     atomic_fetch_add(&server.in_flight, 1);
@@ -309,9 +323,20 @@ static void journal_exchange(struct exchange *x, unsigned status)
     if (x->journaled || !x->request.method)
         return;
     x->journaled = true;
-    const char *fault = fault_names[x->reply.fault];
+    server_record_answer(&x->request, x->target, status, fault_names[x->reply.fault]);
+}
+
+void server_record_answer(const struct request *request, const char *target, unsigned status,
+                          const char *fault)
+{
     for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.answer_observers[i]; i++)
-        server.answer_observers[i](&x->request, x->target, status, fault);
+        server.answer_observers[i](request, target, status, fault);
+}
+
+void server_record_completion(const struct access_record *record)
+{
+    for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.completion_observers[i]; i++)
+        server.completion_observers[i](record);
 }
 
 /* The status line a fault sends: bad-chunk writes a 200 head before its broken body. */
@@ -343,6 +368,7 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
                       : address_text(connection_client(connection), client, sizeof client),
         .method = method,
         .target = x->target,
+        .protocol = protocol_names[PROTOCOL_H1],
         .status = answered_408                  ? 408
                   : x->answered_raw               ? x->answered_raw
                   : status && status->http_status ? status->http_status
@@ -361,8 +387,7 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
                    : (unsigned)toe < sizeof outcomes / sizeof outcomes[0] ? outcomes[toe]
                                                                           : "?",
     };
-    for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.completion_observers[i]; i++)
-        server.completion_observers[i](&record);
+    server_record_completion(&record);
     journal_exchange(x, record.status); /* answers not sent by this file (a 408) */
     free(x->reply.owned_body); /* set only if no response took it over */
     if (x->request.method && x->reply.stream.free_context) /* likewise */
@@ -436,7 +461,7 @@ static bool send_interim(struct exchange *x)
     if (code == 100 && expect && strcasecmp(expect, "100-continue") == 0)
         return true; /* libmicrohttpd already sent its own 100 Continue */
     struct wire_target target;
-    return target_of(x->connection, &target) && wire_interim(&target, code);
+    return target_of(x->connection, &target) && wire_interim(&target, &x->reply);
 }
 
 /* Answers a refused head (414, 431) by writing the response to the socket and closing.
@@ -506,20 +531,6 @@ static enum MHD_Result queue_reply(struct exchange *x)
     return queued;
 }
 
-/* The name of the query parameter (or "path") in which position lies, in the arena. */
-static const char *parameter_at(struct request *r, const char *target, const char *position)
-{
-    const char *query = strchr(target, '?');
-    if (!query || position < query)
-        return "path";
-    const char *start = position;
-    while (start > query + 1 && start[-1] != '&')
-        start--;
-    size_t length = strcspn(start, "=&");
-    const char *name = request_printf(r, "%.*s", (int)(length > 64 ? 64 : length), start);
-    return name ? name : "?";
-}
-
 /* True when the client closed its side while its request was suspended: libmicrohttpd does not
  * watch a suspended connection, and the answer's write then "succeeds" into a dead socket, so
  * the access log would say ok. The answer still goes out, for a client that only half-closed. */
@@ -543,54 +554,9 @@ static enum MHD_Result answer(struct exchange *x)
             wire_fault(&target, &x->reply);
         return MHD_NO; /* libmicrohttpd drops the connection without a response */
     }
-    if (!send_interim(x))
+    if (!x->interim_sent && !send_interim(x))
         return MHD_NO;
     return queue_reply(x);
-}
-
-/* ?format=, ?lang= and the Accept headers; the shaping parameters (?delay=, ?rate=, ...) on
- * every URL. False with a 400 reply. */
-static bool read_common_parameters(struct exchange *x, struct shaping *shaping)
-{
-    struct request *r = &x->request;
-    /* libmicrohttpd decodes the path and parameters and stops at a decoded NUL, so
-     * "location=/a%00b" would silently become "/a": refuse instead of guessing. */
-    const char *nul = strstr(x->target, "%00");
-    if (nul) {
-        reply_bad_parameter(&x->reply, r, parameter_at(r, x->target, nul),
-                            "values without a NUL byte (%00)", "不含 NUL 字节（%00）的值");
-        return false;
-    }
-    const char *format = request_query(r, "format");
-    const char *lang = request_query(r, "lang");
-    /* Accept and Accept-Language were negotiated when the head arrived; the parameters win. */
-    if (format && !negotiate_format_name(format, &r->format)) {
-        reply_bad_parameter(&x->reply, r, "format", "text, html or json", "text、html 或 json");
-        return false;
-    }
-    if (lang && !negotiate_language_name(lang, &r->languages)) {
-        reply_bad_parameter(&x->reply, r, "lang", "zh or en", "zh 或 en");
-        return false;
-    }
-    return shaping_read(r, &x->reply, shaping);
-}
-
-/* A reply that lost a header (reply.failed) is never sent as it is: a 500 says so instead,
- * and the log says which request, so the limit that was hit can be raised. */
-static void replace_failed_reply(struct exchange *x)
-{
-    fprintf(stderr, "statusd: %s %s: a header of the answer did not fit (%d headers, %d bytes of "
-                    "scratch space per request); answered 500 instead\n",
-            x->request.method, x->target, REPLY_MAX_HEADERS, REQUEST_ARENA_SIZE);
-    free(x->reply.owned_body);
-    if (x->reply.stream.free_context)
-        x->reply.stream.free_context(x->reply.stream.context);
-    struct reply failed;
-    reply_error(&failed, &x->request, 500,
-                "This answer could not be built whole: one of its headers did not fit. The "
-                "server's log names the request.",
-                "无法完整构建此应答：其中一个头部放不下。服务器日志记录了该请求。");
-    x->reply = failed;
 }
 
 /* The request is complete: decide the reply, then wait or answer. */
@@ -598,23 +564,19 @@ static enum MHD_Result dispatch(struct exchange *x)
 {
     if (!stall_watch_remove(&x->stall))
         return MHD_NO; /* too late: a 408 went out and the connection is closing */
-    uint64_t delay_ms = 0;
-    struct shaping shaping;
-    if (read_common_parameters(x, &shaping)) {
-        /* Before the handler, so it sees the body will be shaped; after it, because a handler
-         * may start its reply afresh. */
-        shaping_apply(&shaping, &x->reply);
-        route_dispatch(&x->request, &x->reply);
-        shaping_apply(&shaping, &x->reply);
-        delay_ms = x->reply.delay_ms; /* the longer of ?delay= and an endpoint's (/delay/{s}) */
-    }
-    if (x->reply.failed)
-        replace_failed_reply(x);
+    uint64_t delay_ms = route_decide(&x->request, &x->reply);
     if (delay_ms) {
         /* A hang is recorded as it begins: a client that gives up and reads the journal must
          * find the request it is still waiting for. */
-        if (x->reply.fault == FAULT_HANG)
+        if (x->reply.fault == FAULT_HANG || x->reply.fault == FAULT_HEADERS_ONLY)
             journal_exchange(x, 0);
+        /* An interim response goes out before the wait, as a server sends 103 Early Hints
+         * while it is still working on the final answer. */
+        if (x->reply.interim && reply_kind(&x->reply) != REPLY_FAULT) {
+            if (!send_interim(x))
+                return MHD_NO;
+            x->interim_sent = true;
+        }
         x->phase = PHASE_WAITING;
         MHD_suspend_connection(x->connection);
         /* Scheduled after suspending, so the resume can never come first. */
@@ -791,6 +753,14 @@ bool server_start(const struct config *config)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_TURBO |
                      server.listener.mhd_flags;
+    /* With another acceptor (HTTP/2 on) libmicrohttpd gets no listening socket: the acceptor
+     * hands it the HTTP/1.1 connections (MHD_add_connection, which needs the wake-up
+     * channel), so of the listener's options only TLS is passed, not the address. */
+    struct MHD_OptionItem *listen_options = server.listener.options;
+    if (server.acceptor) {
+        flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+        listen_options++;
+    }
     /* A pool of one is no pool: libmicrohttpd warns and ignores it, so then none is asked for. */
     struct MHD_OptionItem threading[] = {
         { config->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, config->threads,
@@ -800,7 +770,7 @@ bool server_start(const struct config *config)
     server.daemon = MHD_start_daemon(
         flags, server.listener.mhd_port, on_accept, NULL, on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_ARRAY, server.listener.options, /* address or socket, TLS */
+        MHD_OPTION_ARRAY, listen_options, /* address or socket, TLS */
         MHD_OPTION_ARRAY, threading,
         /* Above statusd's own limit by what the workers can accept at the same moment, so
          * on_accept refuses first (libmicrohttpd splits this limit evenly among them). */
@@ -826,10 +796,23 @@ bool server_start(const struct config *config)
         return false;
     }
     /* Read back: with --port 0 or systemd's socket the port was chosen elsewhere. */
-    const union MHD_DaemonInfo *bound =
-        MHD_get_daemon_info(server.daemon, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = config->port;
+    if (server.acceptor) {
+        uint16_t bound_port = 0;
+        if (!server.acceptor->start(&server.listener, config, server.daemon, &bound_port)) {
+            MHD_stop_daemon(server.daemon);
+            server.daemon = NULL;
+            listener_free(&server.listener);
+            return false;
+        }
+        port = bound_port ? bound_port : port;
+    } else {
+        const union MHD_DaemonInfo *bound =
+            MHD_get_daemon_info(server.daemon, MHD_DAEMON_INFO_BIND_PORT);
+        port = bound ? bound->port : port;
+    }
     printf("statusd listening on %s://%s:%u\n", listener_scheme(&server.listener),
-           server.listener.host_text, bound ? bound->port : config->port);
+           server.listener.host_text, port);
     fflush(stdout);
     atomic_store(&server.listening, true);
     return true;
@@ -881,13 +864,20 @@ void server_stop(void)
     if (!server.daemon)
         return;
     /* 1. Stop accepting. */
-    stop_accepting();
+    if (server.acceptor)
+        atomic_store(&server.stopping, true);
+    else
+        stop_accepting();
     /* 2. Delayed requests are answered now rather than dropped. */
     timer_expire_all();
     /* WebSocket sessions close now (1001): an upgraded connection still open would keep
      * in_flight up below, and MHD_stop_daemon may crash on it (websocket.h). */
     for (size_t i = 0; i < SERVER_MAX_OBSERVERS && server.shutdown_observers[i]; i++)
         server.shutdown_observers[i]();
+    /* The other acceptor stops taking connections and lets its own requests finish (its
+     * delays were released above). */
+    if (server.acceptor)
+        server.acceptor->stop(SHUTDOWN_GRACE_MS);
     /* 3. Let in-flight requests finish, within a bound. */
     uint64_t deadline = now_ms() + SHUTDOWN_GRACE_MS;
     while (atomic_load(&server.in_flight) > 0 && now_ms() < deadline)

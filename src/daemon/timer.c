@@ -8,7 +8,8 @@
 
 struct wake {
     uint64_t deadline;
-    struct MHD_Connection *connection;
+    void (*call)(void *argument);
+    void *argument;
 };
 
 static struct {
@@ -81,7 +82,7 @@ static void *timer_main(void *unused)
         while (timer.count && (timer.expire_all || timer.heap[0].deadline <= now)) {
             struct wake w = heap_pop();
             pthread_mutex_unlock(&timer.lock);
-            MHD_resume_connection(w.connection);
+            w.call(w.argument);
             pthread_mutex_lock(&timer.lock);
         }
         if (now >= next_tick) {
@@ -135,7 +136,17 @@ void timer_stop(void)
     timer.count = timer.capacity = 0;
 }
 
+static void resume_connection(void *connection)
+{
+    MHD_resume_connection(connection);
+}
+
 bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline_us)
+{
+    return timer_call_at(deadline_us, resume_connection, connection);
+}
+
+bool timer_call_at(uint64_t deadline_us, void (*call)(void *argument), void *argument)
 {
     pthread_mutex_lock(&timer.lock);
     if (timer.count == timer.capacity) {
@@ -148,9 +159,9 @@ bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline_us)
         timer.heap = grown;
         timer.capacity = capacity;
     }
-    heap_push((struct wake){ deadline_us, connection });
+    heap_push((struct wake){ deadline_us, call, argument });
     /* Only a new earliest deadline needs the thread to recompute its sleep. */
-    if (timer.heap[0].connection == connection)
+    if (timer.heap[0].argument == argument && timer.heap[0].call == call)
         pthread_cond_signal(&timer.changed);
     pthread_mutex_unlock(&timer.lock);
     return true;

@@ -1,5 +1,5 @@
-/* One thread that resumes suspended connections when their wait is over, so thousands of
- * delayed requests cost a heap entry each, not a thread. */
+/* One thread that resumes suspended connections (and runs HTTP/2's delayed answers) when
+ * their wait is over, so thousands of delayed requests cost a heap entry each, not a thread. */
 #ifndef STATUSD_TIMER_H
 #define STATUSD_TIMER_H
 
@@ -21,6 +21,10 @@ void timer_stop(void);
  * microseconds, so a delay is never cut short by rounding). False if out of memory: the
  * caller resumes it at once instead. */
 bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline_us);
+
+/* Calls call(argument) on the timer thread at deadline (now_us() time), or at once at
+ * shutdown. call must not block: every other wait is behind it. False if out of memory. */
+bool timer_call_at(uint64_t deadline_us, void (*call)(void *argument), void *argument);
 
 /* Shutdown: every wait, pending or future, ends now. */
 void timer_expire_all(void);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -64,13 +65,18 @@ void wire_final_head(struct strbuf *out, unsigned status, const char *content_ty
                   content_type, content_length);
 }
 
-bool wire_interim(const struct wire_target *target, unsigned code)
+bool wire_interim(const struct wire_target *target, const struct reply *reply)
 {
+    unsigned code = reply->interim;
     const struct catalog_entry *entry = catalog_find(code, 0);
     struct strbuf head = { 0 };
     strbuf_printf(&head, "HTTP/1.1 %u %s\r\n", code, catalog_reason(code));
+    for (size_t i = 0; i < reply->interim_link_count; i++)
+        strbuf_printf(&head, "Link: %s\r\n", reply->interim_links[i]);
     for (size_t i = 0; entry && i < entry->header_count; i++)
-        strbuf_printf(&head, "%s: %s\r\n", entry->headers[i].name, entry->headers[i].value);
+        if (!reply->interim_link_count || strcasecmp(entry->headers[i].name, "Link") != 0)
+            strbuf_printf(&head, "%s: %s\r\n", entry->headers[i].name,
+                          entry->headers[i].value);
     strbuf_append(&head, "\r\n");
     bool written = !strbuf_failed(&head) && wire_write(target, head.data, head.length);
     strbuf_free(&head);

@@ -33,9 +33,9 @@ bool wire_write(const struct wire_target *target, const char *data, size_t size)
 void wire_final_head(struct strbuf *out, unsigned status, const char *content_type,
                      size_t content_length);
 
-/* An interim 1xx with the catalogue's headers for code (103's Link, ...), then the blank
- * line. */
-bool wire_interim(const struct wire_target *target, unsigned code);
+/* The interim 1xx reply->interim with the catalogue's headers for it (103's Link, ...; the
+ * reply's ?link= values replace the catalogue's Link), then the blank line. */
+bool wire_interim(const struct wire_target *target, const struct reply *reply);
 
 /* Carries out a fault (reply->fault): RST, FIN, or raw bytes then FIN. The connection is
  * dropped afterwards by the caller (the access handler returns MHD_NO). */

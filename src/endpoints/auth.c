@@ -6,6 +6,7 @@
  * the exact spelling "Basic " (docs/libmicrohttpd.md §6) while RFC 9110 §11.1 makes the scheme
  * case-insensitive; Digest is left to libmicrohttpd, which makes and checks the nonces. */
 #include "credentials.h"
+#include "echo.h"
 #include "utf8.h"
 #include "endpoints.h"
 
@@ -28,6 +29,51 @@
 #define TOKEN_ECHO_MAX 200
 /* /digest-auth/{qop}/{user}/{pass}/{algorithm}: the most path segments any route here has. */
 #define SEGMENTS_MAX 4
+
+/* --- success ---------------------------------------------------------------------------- */
+
+/* Whether a client asked for text or HTML by name (?format=, or text/plain or text/html in
+ * Accept). One that did not (curl's and most SDKs' Accept: *\/\*, or none) is served as
+ * httpbin serves it. */
+static bool names_a_text_format(const struct request *request)
+{
+    const char *accept = request_header(request, "Accept");
+    return (request_query(request, "format") && request->format != FORMAT_JSON) ||
+           (accept && (strcasestr(accept, "text/plain") || strcasestr(accept, "text/html")) &&
+            request->format != FORMAT_JSON);
+}
+
+/* A 200 for accepted credentials. In JSON (asked for, or no text format named) it is
+ * httpbin's shape, {"authenticated": true, "user": ...} (key "token" for Bearer), so
+ * clients and test suites written against httpbin read it unchanged; as text or HTML it is
+ * the bilingual sentence saying what was accepted. */
+static void accept_credentials(struct request *request, struct reply *reply, const char *key,
+                               const char *value, size_t value_length, const char *en,
+                               const char *zh)
+{
+    if (names_a_text_format(request)) {
+        reply_error(reply, request, 200, en, zh);
+        return;
+    }
+    json_t *answer = json_pack("{s:b,s:o}", "authenticated", 1, key,
+                               echo_json_text(value, value_length));
+    size_t length = 0;
+    char *body = answer ? echo_render_json(answer, &length) : NULL;
+    json_decref(answer);
+    if (!body) {
+        reply_error(reply, request, 500, "The answer could not be built (out of memory).",
+                    "无法生成答复（内存不足）。");
+        return;
+    }
+    *reply = (struct reply){ 0 };
+    reply->status = 200;
+    reply->owned_body = body;
+    reply->body = body;
+    reply->body_length = length;
+    reply->content_type = "application/json";
+    /* JSON or a sentence in the languages asked for: a cache keeps one per both. */
+    reply_set_header(reply, "Vary", "Accept, Accept-Language");
+}
 
 /* --- path ------------------------------------------------------------------------------ */
 
@@ -223,7 +269,7 @@ static void answer_basic(struct request *request, struct reply *reply, enum basi
     const char *en, *zh;
     basic_note(request, header_name, user, &check, &en, &zh);
     if (check.outcome == BASIC_ACCEPTED) {
-        reply_error(reply, request, 200, en, zh);
+        accept_credentials(request, reply, "user", user, strlen(user), en, zh);
         return;
     }
     if (kind == BASIC_HIDDEN) {
@@ -352,7 +398,7 @@ static void digest_check(struct request *request, struct reply *reply, const cha
     enum digest_result checked = request->transport->digest_check(
         request, REALM, user, password, DIGEST_NONCE_TIMEOUT_S, algorithm);
     if (checked == DIGEST_ACCEPTED) {
-        reply_error(reply, request, 200,
+        accept_credentials(request, reply, "user", user, strlen(user),
                     request_printf(request,
                                    "Authenticated: user '%s', with the Digest scheme (%s, "
                                    "qop=auth).",
@@ -476,7 +522,7 @@ void auth_bearer(struct request *request, struct reply *reply)
     }
     int shown = length > TOKEN_ECHO_MAX ? TOKEN_ECHO_MAX : (int)length;
     const char *more = length > TOKEN_ECHO_MAX ? "..." : "";
-    reply_error(reply, request, 200,
+    accept_credentials(request, reply, "token", token, length,
                 request_printf(request, "Authenticated with bearer token '%.*s%s'%s.", shown, token,
                                more,
                                expected ? ", the one ?token= asks for" : " (any token passes)"),

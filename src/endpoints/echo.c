@@ -7,6 +7,7 @@
 #include "render.h"
 #include "echo.h"
 #include "endpoints.h"
+#include "urlencode.h"
 #include "utf8.h"
 #include "strbuf.h"
 #include "numbers.h"
@@ -223,36 +224,6 @@ static bool content_type_is(const struct request *request, const char *type, con
             strncasecmp(value + length - suffix_length, suffix, suffix_length) == 0);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes application/x-www-form-urlencoded text in place ('+' is a space, %XX a byte; a '%'
- * not followed by two hex digits stays as it is); returns the decoded length. */
-static size_t form_decode(char *text, size_t length)
-{
-    size_t out = 0;
-    for (size_t i = 0; i < length; i++) {
-        int high, low;
-        if (text[i] == '+')
-            text[out++] = ' ';
-        else if (text[i] == '%' && i + 2 < length && (high = hex_value(text[i + 1])) >= 0 &&
-                 (low = hex_value(text[i + 2])) >= 0) {
-            text[out++] = (char)(high * 16 + low);
-            i += 2;
-        } else
-            text[out++] = text[i];
-    }
-    return out;
-}
-
 /* The body parsed as a form: an object, repeated names as arrays; NULL when out of memory. */
 json_t *echo_parse_form(const char *body, size_t length)
 {
@@ -272,8 +243,8 @@ json_t *echo_parse_form(const char *body, size_t length)
         size_t name_length = equals ? (size_t)(equals - field) : field_length;
         char *value = equals ? equals + 1 : field + field_length;
         size_t value_length = equals ? field_length - name_length - 1 : 0;
-        name_length = form_decode(field, name_length);
-        value_length = form_decode(value, value_length);
+        name_length = url_decode(field, name_length, true);
+        value_length = url_decode(value, value_length, true);
         if (!add_repeatable(form, field, name_length, echo_json_text(value, value_length)))
             goto fail;
     }
@@ -295,11 +266,28 @@ static json_t *parsed_json(const struct request *request, const char *body, size
     return value ? value : json_null();
 }
 
+/* "form": the body's fields when it is a form, else {} (httpbin's shape: an object always). */
 static json_t *parsed_form(const struct request *request, const char *body, size_t length)
 {
     if (!content_type_is(request, "application/x-www-form-urlencoded", NULL))
-        return json_null();
+        return json_object();
     return echo_parse_form(body, length);
+}
+
+/* "data", httpbin's name for the body: "" for a form (its fields are in "form"), the text
+ * itself, or a data: URL of base64 for bytes that are not text (as httpbin shows them). */
+static json_t *httpbin_data(const struct request *request, const char *body, size_t length)
+{
+    if (content_type_is(request, "application/x-www-form-urlencoded", NULL))
+        return json_string("");
+    if (is_utf8_text(body, length))
+        return json_stringn(body, length);
+    json_t *encoded = echo_base64(body, length);
+    json_t *value = encoded ? json_sprintf("data:application/octet-stream;base64,%s",
+                                           json_string_value(encoded))
+                            : NULL;
+    json_decref(encoded);
+    return value;
 }
 
 /* The path and query as a URL: MHD hands both over decoded, so they are encoded again. */
@@ -307,6 +295,21 @@ static bool url_path(struct strbuf *url, const struct request *request)
 {
     append_percent_encoded(url, request->path, "/!$&'()*+,;=:@");
     return !strbuf_failed(url);
+}
+
+/* "url" as httpbin gives it: absolute, from the scheme the request came over and the Host it
+ * named (request bytes, so percent-encoded like the path); "localhost" when an HTTP/1.0
+ * request named none. */
+static json_t *absolute_url(const struct request *request, const char *target)
+{
+    const char *host = request_header(request, "Host");
+    struct strbuf url = { 0 };
+    strbuf_append(&url, request->tls ? "https://" : "http://");
+    append_percent_encoded(&url, host && *host ? host : "localhost", ":[]");
+    strbuf_append(&url, target);
+    json_t *value = strbuf_failed(&url) ? NULL : json_stringn(url.data, url.length);
+    strbuf_free(&url);
+    return value;
 }
 
 static bool set(json_t *object, const char *key, json_t *value)
@@ -325,9 +328,11 @@ static json_t *describe_request(const struct request *request)
     json_t *echo = json_object();
     /* The query parameters make both "url" and "args", which comes after it. */
     json_t *args = url_path(&url, request) ? collect(request, REQUEST_QUERY, &url) : NULL;
+    /* "url" is absolute, as httpbin's; "target" is the same path and query alone. */
     bool ok = echo && args && !strbuf_failed(&url) &&
               set(echo, "method", echo_json_text(request->method, strlen(request->method))) &&
-              set(echo, "url", json_stringn(url.data, url.length));
+              set(echo, "url", absolute_url(request, url.data)) &&
+              set(echo, "target", json_stringn(url.data, url.length));
     strbuf_free(&url);
     if (!ok) {
         json_decref(args);
@@ -340,6 +345,9 @@ static json_t *describe_request(const struct request *request)
          set(echo, "body", text ? json_stringn(body, length) : echo_base64(body, length)) &&
          set(echo, "body_encoding", json_string(text ? "utf-8" : "base64")) &&
          set(echo, "body_size", json_integer((json_int_t)length)) &&
+         set(echo, "data", httpbin_data(request, body, length)) &&
+         /* multipart bodies are not taken apart: their bytes are in "data" and "body" */
+         set(echo, "files", json_object()) &&
          set(echo, "json", parsed_json(request, body, length)) &&
          set(echo, "form", parsed_form(request, body, length));
     if (!ok) {
@@ -442,6 +450,39 @@ static void send_echo(struct request *request, struct reply *reply, json_t *echo
 void echo_anything(struct request *request, struct reply *reply)
 {
     send_echo(request, reply, describe_request(request));
+}
+
+/* /post, /put, /patch, /delete: httpbin's method-named echoes; the route table answers 405
+ * with Allow for any other method. The same fields as /anything. */
+void echo_by_method(struct request *request, struct reply *reply)
+{
+    send_echo(request, reply, describe_request(request));
+}
+
+/* /get: httpbin's four fields only (args, headers, origin, url). Naming no method, it
+ * answers HEAD exactly as GET. */
+void echo_get(struct request *request, struct reply *reply)
+{
+    struct strbuf target = { 0 };
+    json_t *args = url_path(&target, request) ? collect(request, REQUEST_QUERY, &target) : NULL;
+    json_t *echo = json_object();
+    if (!echo || !args || strbuf_failed(&target)) {
+        json_decref(args);
+        json_decref(echo);
+        strbuf_free(&target);
+        send_echo(request, reply, NULL);
+        return;
+    }
+    bool ok = set(echo, "args", args) && /* takes args over, even when it fails */
+         set(echo, "headers", collect(request, REQUEST_HEADER, NULL)) &&
+         set(echo, "origin", client_origin(request)) &&
+         set(echo, "url", absolute_url(request, target.data));
+    strbuf_free(&target);
+    if (!ok) {
+        json_decref(echo);
+        echo = NULL;
+    }
+    send_echo(request, reply, echo);
 }
 
 void echo_headers(struct request *request, struct reply *reply)

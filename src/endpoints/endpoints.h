@@ -19,6 +19,31 @@ void echo_anything(struct request *request, struct reply *reply);
 void echo_headers(struct request *request, struct reply *reply);
 void echo_ip(struct request *request, struct reply *reply);
 void echo_user_agent(struct request *request, struct reply *reply);
+/* httpbin's method-named echoes: /get (args, headers, origin, url), /post, /put, /patch,
+ * /delete (every field of /anything). */
+void echo_get(struct request *request, struct reply *reply);
+void echo_by_method(struct request *request, struct reply *reply);
+
+/* cookies.c: /cookies, /cookies/set, /cookies/delete (README "Cookies") */
+void cookies_list(struct request *request, struct reply *reply);
+void cookies_set(struct request *request, struct reply *reply);
+void cookies_set_query(struct request *request, struct reply *reply);
+void cookies_delete(struct request *request, struct reply *reply);
+
+/* httpbin.c: httpbin's utilities under its names (README "Coming from httpbin") */
+void httpbin_response_headers(struct request *request, struct reply *reply);
+void httpbin_html(struct request *request, struct reply *reply);
+void httpbin_json(struct request *request, struct reply *reply);
+void httpbin_xml(struct request *request, struct reply *reply);
+void httpbin_robots(struct request *request, struct reply *reply);
+void httpbin_deny(struct request *request, struct reply *reply);
+void httpbin_utf8(struct request *request, struct reply *reply);
+void httpbin_links(struct request *request, struct reply *reply);
+void httpbin_base64(struct request *request, struct reply *reply);
+void httpbin_uuid(struct request *request, struct reply *reply);
+void httpbin_hostname(struct request *request, struct reply *reply);
+void httpbin_unstable(struct request *request, struct reply *reply);
+
 /* /stream/{n}: n JSON lines, each the request's echo with "id" 0..n-1, one chunk each. */
 void echo_stream(struct request *request, struct reply *reply);
 
@@ -60,6 +85,14 @@ bool client_input_upload_precheck(struct request *request, struct reply *reply);
 void client_input_upload(struct request *request, struct reply *reply);
 void client_input_method(struct request *request, struct reply *reply);
 void client_input_negotiate(struct request *request, struct reply *reply);
+
+/* dump.c: /dump/request, the request head as its bytes arrived, then the body. */
+void dump_request(struct request *request, struct reply *reply);
+
+/* images.c: /image by Accept (406 naming the formats when none fits) and /image/{format}:
+ * one small picture as PNG, JPEG, WebP and SVG. */
+void images_negotiate(struct request *request, struct reply *reply);
+void images_format(struct request *request, struct reply *reply);
 
 void pages_index(struct request *request, struct reply *reply);
 void pages_code(struct request *request, struct reply *reply);

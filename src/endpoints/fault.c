@@ -4,8 +4,11 @@
  * halfway. */
 #include "config.h"
 #include "endpoints.h"
+#include "numbers.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 /* A complete status line and headers, then a chunk whose size is not hex: curl fails with
  * "invalid chunk" (exit 56 in 7.88). */
@@ -18,13 +21,59 @@ static const char truncated_text[] =
     "This body promised more bytes in Content-Length than it sends. "
     "这个响应体在 Content-Length 中承诺的字节比实际发送的多。\n";
 
+/* HTTP/2's error codes (RFC 9113 §7), for ?code= on the faults that reset a stream or end
+ * the connection; the index is the code. */
+static const char *const h2_error_names[] = {
+    "NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
+    "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR",
+    "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED",
+};
+#define H2_ERROR_COUNT (sizeof h2_error_names / sizeof h2_error_names[0])
+
+/* ?code=CANCEL or ?code=8: false with a 400 for anything else. HTTP/1.1 has no such code:
+ * there the fault is the TCP reset or close it always was. */
+static bool read_error_code(struct request *request, struct reply *reply)
+{
+    const char *code = request_query(request, "code");
+    if (!code)
+        return true;
+    uint64_t number;
+    for (size_t i = 0; i < H2_ERROR_COUNT; i++)
+        if (strcasecmp(code, h2_error_names[i]) == 0) {
+            reply->fault_code = (uint32_t)i;
+            reply->fault_code_set = true;
+            return true;
+        }
+    if (parse_uint(code, UINT32_MAX, &number)) {
+        reply->fault_code = (uint32_t)number; /* unknown codes are allowed (RFC 9113 §7) */
+        reply->fault_code_set = true;
+        return true;
+    }
+    reply->fault = FAULT_NONE;
+    reply_bad_parameter(reply, request, "code",
+                        "an HTTP/2 error code: a number, or NO_ERROR, PROTOCOL_ERROR, "
+                        "INTERNAL_ERROR, FLOW_CONTROL_ERROR, REFUSED_STREAM, CANCEL, "
+                        "ENHANCE_YOUR_CALM, HTTP_1_1_REQUIRED, ... (RFC 9113 section 7)",
+                        "HTTP/2 错误码：数字，或 NO_ERROR、PROTOCOL_ERROR、INTERNAL_ERROR、"
+                        "FLOW_CONTROL_ERROR、REFUSED_STREAM、CANCEL、ENHANCE_YOUR_CALM、"
+                        "HTTP_1_1_REQUIRED 等（RFC 9113 第 7 节）");
+    return false;
+}
+
 void fault_handle(struct request *request, struct reply *reply)
 {
     const char *kind = request->tail;
     if (strcmp(kind, "reset") == 0) {
         reply->fault = FAULT_RESET;
-    } else if (strcmp(kind, "close") == 0) {
+        read_error_code(request, reply);
+    } else if (strcmp(kind, "close") == 0 || strcmp(kind, "goaway") == 0) {
         reply->fault = FAULT_CLOSE;
+        read_error_code(request, reply);
+    } else if (strcmp(kind, "headers-only") == 0) {
+        reply->fault = FAULT_HEADERS_ONLY;
+        /* HTTP/2 sends the head and then waits itself; HTTP/1.1 hangs (SPEC §9's hang). */
+        if (request->protocol == PROTOCOL_H1)
+            reply->delay_ms = request->config->max_delay_ms;
     } else if (strcmp(kind, "bad-chunk") == 0) {
         reply->fault = FAULT_BAD_CHUNK;
         reply->body = bad_chunk;
@@ -47,7 +96,9 @@ void fault_handle(struct request *request, struct reply *reply)
         reply->body_length = sizeof truncated_text - 1;
     } else {
         reply_bad_parameter(reply, request, "{kind}",
-                            "reset, close, truncate, bad-chunk, garbage or hang",
-                            "reset、close、truncate、bad-chunk、garbage 或 hang");
+                            "reset, close, goaway, truncate, bad-chunk, garbage, hang or "
+                            "headers-only",
+                            "reset、close、goaway、truncate、bad-chunk、garbage、hang 或 "
+                            "headers-only");
     }
 }

@@ -99,6 +99,15 @@ static void index_words(struct strbuf *out, const struct catalog_entry *e)
             strbuf_append(out, " ");
         append_lowercase(out, words[i]);
     }
+    /* Other vendors' meanings of the number: "method failure" finds 420 too. */
+    for (size_t i = 0; i < e->also_count; i++) {
+        const char *also[] = { e->also[i].reason, e->also[i].text[LANGUAGE_ZH].title,
+                               e->also[i].source_name };
+        for (size_t j = 0; j < sizeof also / sizeof also[0]; j++) {
+            strbuf_append(out, " ");
+            append_lowercase(out, also[j]);
+        }
+    }
 }
 
 static void index_row(struct strbuf *out, const struct catalog_entry *e)
@@ -422,6 +431,57 @@ static void code_sub_statuses(struct strbuf *out, enum languages languages, unsi
     strbuf_append(out, "</ul>\n</section>\n");
 }
 
+/* A number two vendors use differently (420: Twitter, Spring): the first meaning is the
+ * page's article; each other one follows with its source and the URL that explains it. */
+static void code_other_meanings(struct strbuf *out, enum languages languages,
+                                const struct catalog_entry *e)
+{
+    if (!e->also_count)
+        return;
+    strbuf_append(out, "<section class=\"vendors\">\n<h2>");
+    bilingual(out, languages, "同一数字的其他含义", "Other meanings of this number");
+    strbuf_append(out, "</h2>\n<p>");
+    char zh[200], en[200];
+    snprintf(zh, sizeof zh, "上面是 %s 的含义。用 ?vendor= 选择 /status/%s 的正文说明哪一种：%s。",
+             e->vendor, e->key, e->vendors);
+    snprintf(en, sizeof en, "The meaning above is %s's. ?vendor= picks which one the body of "
+             "/status/%s explains: %s.", e->vendor, e->key, e->vendors);
+    bilingual(out, languages, zh, en);
+    strbuf_append(out, "</p>\n");
+    for (size_t i = 0; i < e->also_count; i++) {
+        const struct catalog_entry *m = &e->also[i];
+        strbuf_printf(out, "<article class=\"vendor\" id=\"vendor-%s\">\n<h3><code>%s</code> ",
+                      m->vendor, m->key);
+        strbuf_append_html(out, m->reason);
+        strbuf_append(out, " · ");
+        strbuf_append_html(out, m->source_name);
+        strbuf_append(out, "</h3>\n");
+        for (int l = 0; l < languages_count(languages); l++) {
+            enum language language = languages_at(languages, l);
+            const struct catalog_text *t = &m->text[language];
+            strbuf_printf(out, "<div lang=\"%s\"><p><strong>", language == LANGUAGE_ZH ? "zh" : "en");
+            strbuf_append_html(out, t->title);
+            strbuf_append(out, "</strong></p>\n<p>");
+            strbuf_append_html(out, t->meaning);
+            strbuf_append(out, "</p>\n<p>");
+            strbuf_append_html(out, t->advice);
+            strbuf_append(out, "</p></div>\n");
+        }
+        strbuf_append(out, "<p><a class=\"source\" href=\"");
+        strbuf_append_html(out, m->source_url);
+        strbuf_append(out, "\">");
+        strbuf_append_html(out, m->source_name);
+        if (m->source_section) {
+            strbuf_append(out, " §");
+            strbuf_append_html(out, m->source_section);
+        }
+        strbuf_printf(out, "</a> · <a href=\"/status/%s?vendor=%s\"><code>/status/%s?vendor=%s"
+                           "</code></a></p>\n</article>\n",
+                      m->key, m->vendor, m->key, m->vendor);
+    }
+    strbuf_append(out, "</section>\n");
+}
+
 struct code_page_build {
     const struct catalog_entry *entry;
     enum languages languages;
@@ -442,6 +502,7 @@ static void *build_code_page(void *context)
     snprintf(title, sizeof title, "%s %s", e->key, e->reason);
     render_html_open(&out, title, languages_at(languages, 0) == LANGUAGE_ZH ? "zh" : "en");
     render_html_article(&out, languages, &reply);
+    code_other_meanings(&out, languages, e);
     code_sub_statuses(&out, languages, e->code, e->sub);
     code_examples(&out, languages, e);
     code_tryit(&out, languages, e);
@@ -588,8 +649,8 @@ static bool code_of_key(const char *key, unsigned *code, const struct catalog_en
     struct code_list list;
     size_t bad_item;
     if (strpbrk(key, ",:") || codelist_parse(key, &list, &bad_item) != CODELIST_OK ||
-        list.count != 1)
-        return false;
+        list.count != 1 || list.items[0].last != list.items[0].code)
+        return false; /* a list or a range (500-504) is no one code to explain */
     *code = list.items[0].code;
     *entry = catalog_find(list.items[0].code, list.items[0].sub);
     return *entry || !list.items[0].sub;

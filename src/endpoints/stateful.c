@@ -110,11 +110,12 @@ void stateful_sequence(struct request *request, struct reply *reply)
     /* A weight (503:3) would be silently ignored: a sequence repeats a code by listing it. */
     bool valid = strchr(request->tail, ':') == NULL;
     for (size_t i = 0; i < list.count; i++)
-        valid = valid && list.items[i].code >= 200 && !list.items[i].sub;
+        valid = valid && list.items[i].code >= 200 && !list.items[i].sub &&
+                list.items[i].last == list.items[i].code; /* no range: a sequence is exact */
     if (!valid) {
         reply_bad_parameter(reply, request, "{codes}",
-                            "final codes from 200 to 999, without weights (503,503,200)",
-                            "200 到 999 之间的最终状态码，不带权重（503,503,200）");
+                            "final codes from 200 to 999, without weights or ranges (503,503,200)",
+                            "200 到 999 之间的最终状态码，不带权重或范围（503,503,200）");
         return;
     }
     const char *key = client_key(request, reply);
@@ -375,9 +376,10 @@ void stateful_record(const struct request *request, const char *target, unsigned
     gettimeofday(&now, NULL);
     json_t *headers = json_object();
     request_each(request, REQUEST_HEADER, add_header, headers);
-    json_t *record = json_pack("{s:I, s:o, s:o, s:o, s:i}", "time_ms",
+    json_t *record = json_pack("{s:I, s:o, s:o, s:s, s:o, s:i}", "time_ms",
                                (json_int_t)now.tv_sec * 1000 + now.tv_usec / 1000, "method",
-                               text_or_marker(method), "path", text_or_marker(target), "headers",
+                               text_or_marker(method), "path", text_or_marker(target),
+                               "protocol", protocol_names[request->protocol], "headers",
                                headers, "status", (int)status);
     if (!record)
         return;

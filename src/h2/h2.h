@@ -31,6 +31,8 @@ struct h2_options {
     unsigned idle_timeout_s;  /* a connection with nothing to do, or whose client reads
                                  nothing, is closed after this long (--timeout) */
     unsigned preface_timeout_s; /* a new connection must say what it speaks within this */
+    unsigned max_connections; /* HTTP/2 connections open at once, more are closed at once;
+                                 0: no limit (--max-connections) */
 };
 
 /* The defaults above, for options a caller does not set. */
@@ -90,6 +92,20 @@ bool h2_stream_interim(struct h2_stream *stream, unsigned status, const struct h
 bool h2_stream_respond(struct h2_stream *stream, unsigned status, const struct h2_field *fields,
                        size_t field_count, const char *body, size_t length,
                        void (*free_body)(void *), void *free_argument);
+
+/* A final response whose body follows in pieces (a body made over time, /drip): the headers
+ * now, with content-length as length says, or none with H2_LENGTH_UNKNOWN; then
+ * h2_stream_write until a piece marked last (or h2_stream_reset to break it off). HEAD, 204
+ * and 304 send the headers only, and the pieces written are dropped. */
+#define H2_LENGTH_UNKNOWN UINT64_MAX
+bool h2_stream_respond_streamed(struct h2_stream *stream, unsigned status,
+                                const struct h2_field *fields, size_t field_count,
+                                uint64_t length);
+
+/* The next piece of a streamed body, copied; last ends the stream, and the handle is then
+ * released. A body shorter than the content-length announced is sent as it is (the
+ * transport does not pad it): a truncated response on purpose. */
+bool h2_stream_write(struct h2_stream *stream, const char *data, size_t length, bool last);
 
 /* RST_STREAM with this error code (RFC 9113 §7: 0 NO_ERROR .. 13 HTTP_1_1_REQUIRED). */
 bool h2_stream_reset(struct h2_stream *stream, uint32_t error_code);

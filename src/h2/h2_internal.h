@@ -53,11 +53,22 @@ struct h2_stream {
     struct h2_request request;
     struct sockaddr_storage client; /* the session's, copied: the request outlives it */
 
-    /* The response body being sent. */
+    /* The response body being sent: one buffer, or (streamed) pieces as the app writes
+     * them, sent in order; END_STREAM after the piece marked last. */
     const char *out_body;
     size_t out_length, out_offset;
     void (*free_body)(void *);
     void *free_argument;
+    bool out_streamed;
+    struct h2_chunk *chunks, *chunks_tail;
+};
+
+/* A piece of a streamed body (h2_stream_write), copied. */
+struct h2_chunk {
+    struct h2_chunk *next;
+    size_t length, offset;
+    bool last;
+    char data[];
 };
 
 struct h2_session {
@@ -125,7 +136,7 @@ void h2_session_close_all(void);
 
 /* An answer: made on the app's thread (h2.h's h2_stream_* functions), carried out on the
  * loop thread. It holds a reference to its stream. */
-enum h2_command_type { H2_INTERIM, H2_RESPOND, H2_RESET, H2_GOAWAY };
+enum h2_command_type { H2_INTERIM, H2_RESPOND, H2_DATA, H2_RESET, H2_GOAWAY };
 struct h2_command {
     struct h2_command *next;
     enum h2_command_type type;
@@ -137,6 +148,8 @@ struct h2_command {
     size_t length;
     void (*free_body)(void *);
     void *free_argument;
+    bool streamed;           /* H2_RESPOND: the body follows in H2_DATA commands */
+    struct h2_chunk *chunk;  /* H2_DATA */
 };
 void h2_command_run(struct h2_command *command);   /* loop thread */
 void h2_command_discard(struct h2_command *command);

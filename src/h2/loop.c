@@ -144,6 +144,14 @@ static void hand_to_mhd(struct pending *pending)
 static void hand_to_h2(struct pending *pending)
 {
     pending_unlink(pending);
+    unsigned limit = h2_server.options.max_connections;
+    if (limit && h2_server.session_count >= limit) {
+        /* At the limit: closed at once, as libmicrohttpd's accept policy does for HTTP/1.1,
+         * so the client learns it within milliseconds instead of waiting. */
+        close(pending->fd);
+        free(pending);
+        return;
+    }
     h2_session_open(pending->fd, (const struct sockaddr *)&pending->client,
                     pending->client_length);
     free(pending);

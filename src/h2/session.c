@@ -62,6 +62,12 @@ static void stream_free_response_body(struct h2_stream *stream)
         stream->free_body(stream->free_argument);
     stream->free_body = NULL;
     stream->out_body = NULL;
+    while (stream->chunks) {
+        struct h2_chunk *next = stream->chunks->next;
+        free(stream->chunks);
+        stream->chunks = next;
+    }
+    stream->chunks_tail = NULL;
 }
 
 /* The transport's end of a stream: nghttp2 closed it, or the connection ended. */
@@ -469,6 +475,41 @@ static ssize_t read_response_body(nghttp2_session *nghttp2, int32_t stream_id, u
     return (ssize_t)count;
 }
 
+/* A streamed body: the pieces written so far, in order; DEFERRED until the next arrives
+ * (h2_command_run resumes the stream then). */
+static ssize_t read_streamed_body(nghttp2_session *nghttp2, int32_t stream_id, uint8_t *buffer,
+                                  size_t length, uint32_t *flags, nghttp2_data_source *source,
+                                  void *user_data)
+{
+    (void)nghttp2;
+    (void)stream_id;
+    (void)user_data;
+    struct h2_stream *stream = source->ptr;
+    size_t count = 0;
+    while (stream->chunks && count < length) {
+        struct h2_chunk *chunk = stream->chunks;
+        size_t left = chunk->length - chunk->offset;
+        size_t take = left < length - count ? left : length - count;
+        memcpy(buffer + count, chunk->data + chunk->offset, take);
+        chunk->offset += take;
+        count += take;
+        if (chunk->offset < chunk->length)
+            break;
+        bool last = chunk->last;
+        stream->chunks = chunk->next;
+        if (!stream->chunks)
+            stream->chunks_tail = NULL;
+        free(chunk);
+        if (last) {
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            return (ssize_t)count;
+        }
+    }
+    if (count == 0)
+        return NGHTTP2_ERR_DEFERRED;
+    return (ssize_t)count;
+}
+
 /* --- nghttp2 callbacks: requests in -------------------------------------------------- */
 
 static struct h2_stream *stream_of(nghttp2_session *nghttp2, int32_t stream_id)
@@ -772,6 +813,7 @@ static struct h2_command *command_new(enum h2_command_type type, struct h2_strea
 
 void h2_command_discard(struct h2_command *command)
 {
+    free(command->chunk);
     if (command->free_body)
         command->free_body(command->free_argument);
     free(command->headers);
@@ -782,14 +824,24 @@ void h2_command_discard(struct h2_command *command)
 void h2_command_run(struct h2_command *command)
 {
     struct h2_stream *stream = command->stream;
-    if (atomic_load(&stream->gone) || stream->answered) {
+    /* After the final response only the pieces of a streamed body, or a reset or GOAWAY that
+     * breaks it off, still mean something. */
+    bool follows_answer = (command->type == H2_DATA && stream->out_streamed) ||
+                          command->type == H2_RESET || command->type == H2_GOAWAY;
+    if (atomic_load(&stream->gone) || (stream->answered && !follows_answer)) {
         h2_command_discard(command);
         return;
     }
     struct h2_session *session = stream->session;
     nghttp2_session *nghttp2 = session->nghttp2;
     session->last_read_ms = h2_now_ms(); /* the app's answer counts as activity */
-    if (command->type != H2_INTERIM) {
+    /* A streamed body keeps the stream the app's until its last piece. */
+    bool app_done = command->type == H2_RESET || command->type == H2_GOAWAY ||
+                    (command->type == H2_RESPOND && !command->streamed) ||
+                    (command->type == H2_DATA && command->chunk && command->chunk->last);
+    if (command->type == H2_RESPOND)
+        stream->answered = true;
+    if (app_done) {
         stream->answered = true;
         if (stream->awaiting_app) {
             stream->awaiting_app = false;
@@ -804,7 +856,16 @@ void h2_command_run(struct h2_command *command)
         break;
     case H2_RESPOND: {
         nghttp2_data_provider provider = { .source.ptr = stream,
-                                           .read_callback = read_response_body };
+                                           .read_callback = command->streamed
+                                                                ? read_streamed_body
+                                                                : read_response_body };
+        if (command->streamed) {
+            stream->out_streamed = command->body != NULL; /* NULL: HEAD, 204, 304 */
+            result = nghttp2_submit_response(nghttp2, stream->id, command->headers,
+                                             command->header_count,
+                                             stream->out_streamed ? &provider : NULL);
+            break;
+        }
         bool has_body = command->body && command->length > 0;
         if (has_body) {
             /* The stream owns the body now; it is freed when the stream closes. */
@@ -818,6 +879,17 @@ void h2_command_run(struct h2_command *command)
                                          command->header_count, has_body ? &provider : NULL);
         break;
     }
+    case H2_DATA:
+        if (stream->chunks_tail)
+            stream->chunks_tail->next = command->chunk;
+        else
+            stream->chunks = command->chunk;
+        stream->chunks_tail = command->chunk;
+        command->chunk = NULL;
+        result = nghttp2_session_resume_data(nghttp2, stream->id);
+        if (result == NGHTTP2_ERR_INVALID_ARGUMENT)
+            result = 0; /* not deferred: nghttp2 will read the piece on its own */
+        break;
     case H2_RESET:
         result = nghttp2_submit_rst_stream(nghttp2, NGHTTP2_FLAG_NONE, stream->id,
                                            command->error_code);
@@ -863,7 +935,8 @@ static bool build_headers(struct h2_command *command, unsigned status,
     /* HEAD and 304 describe a body not sent: the app's content-length says how long it is.
      * 204 has none. Otherwise the body's true length, whatever the app said. */
     bool keep_app_length = final && (head || status == 304);
-    bool add_length = final && !keep_app_length && status != 204;
+    bool add_length = final && !keep_app_length && status != 204 &&
+                      !(command->streamed && command->length == SIZE_MAX);
     bool has_date = false;
     size_t text_size = 4 + 24 + 32;
     for (size_t i = 0; i < field_count; i++) {
@@ -1007,6 +1080,56 @@ bool h2_stream_respond(struct h2_stream *stream, unsigned status, const struct h
     } else if (free_body) {
         free_body(free_argument); /* nothing of it is sent */
     }
+    h2_post(command);
+    return true;
+}
+
+bool h2_stream_respond_streamed(struct h2_stream *stream, unsigned status,
+                                const struct h2_field *fields, size_t field_count,
+                                uint64_t length)
+{
+    if (!stream_usable(stream, NULL, NULL))
+        return false;
+    if (status < 200 || status > 999) {
+        h2_stream_reset(stream, NGHTTP2_INTERNAL_ERROR);
+        return false;
+    }
+    bool head = stream->method && strcmp(stream->method, "HEAD") == 0;
+    bool sends_body = !head && status != 204 && status != 304;
+    struct h2_command *command = command_new(H2_RESPOND, stream);
+    if (command) {
+        command->streamed = true;
+        /* Not read as a body: it tells h2_command_run whether DATA follows. */
+        command->body = sends_body ? "" : NULL;
+        command->length = length == H2_LENGTH_UNKNOWN ? SIZE_MAX : (size_t)length;
+    }
+    if (!command || !build_headers(command, status, fields, field_count, true)) {
+        free(command);
+        h2_stream_reset(stream, NGHTTP2_INTERNAL_ERROR);
+        return false;
+    }
+    command->body = sends_body ? "" : NULL;
+    atomic_fetch_add(&stream->references, 1); /* the command's; the app keeps its own */
+    h2_post(command);
+    return true;
+}
+
+bool h2_stream_write(struct h2_stream *stream, const char *data, size_t length, bool last)
+{
+    if (!stream_usable(stream, NULL, NULL))
+        return false;
+    struct h2_chunk *chunk = malloc(sizeof *chunk + length);
+    struct h2_command *command = chunk ? command_new(H2_DATA, stream) : NULL;
+    if (!command) {
+        free(chunk);
+        h2_stream_reset(stream, NGHTTP2_INTERNAL_ERROR); /* out of memory: a broken body */
+        return false;
+    }
+    *chunk = (struct h2_chunk){ .length = length, .last = last };
+    memcpy(chunk->data, data, length);
+    command->chunk = chunk;
+    if (!last)
+        atomic_fetch_add(&stream->references, 1); /* the command's; the app keeps its own */
     h2_post(command);
     return true;
 }

@@ -12,10 +12,13 @@ const char *const fault_names[FAULT_COUNT] = {
     [FAULT_RESET] = "fault-reset",
     [FAULT_CLOSE] = "fault-close",
     [FAULT_HANG] = "fault-hang",
+    [FAULT_HEADERS_ONLY] = "fault-headers-only",
     [FAULT_TRUNCATE] = "fault-truncate",
     [FAULT_BAD_CHUNK] = "fault-bad-chunk",
     [FAULT_GARBAGE] = "fault-garbage",
 };
+
+const char *const protocol_names[PROTOCOL_COUNT] = { "h1", "h2" };
 
 const char *const method_names[METHOD_COUNT] = {
     [METHOD_GET] = "GET",         [METHOD_HEAD] = "HEAD",     [METHOD_POST] = "POST",
@@ -82,6 +85,11 @@ void request_each(const struct request *request, enum request_field field,
 size_t request_head_size(const struct request *request)
 {
     return request->transport->head_size(request);
+}
+
+bool request_raw_head(const struct request *request, struct strbuf *out)
+{
+    return request->transport->raw_head && request->transport->raw_head(request, out);
 }
 
 const char *request_printf(struct request *request, const char *format, ...)

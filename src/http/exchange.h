@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct config;
+struct strbuf;
 
 enum method {
     METHOD_GET,
@@ -77,10 +78,21 @@ struct request_transport {
                                        const char *user, const char *password,
                                        unsigned nonce_timeout_s,
                                        enum digest_algorithm algorithm);
+    /* Appends the request head as its bytes arrived (request line, header lines in order with
+     * their case, spacing and line ends, the blank line) to out; false, with out unchanged,
+     * when the transport cannot tell (it may be NULL: a transport with no such bytes, as
+     * HTTP/2's compressed headers). /dump/request shows it. */
+    bool (*raw_head)(const struct request *request, struct strbuf *out);
 };
+
+/* Which protocol carried a request: the access log and the journal record it, and the few
+ * answers HTTP/2 cannot give (101) depend on it. */
+enum protocol { PROTOCOL_H1, PROTOCOL_H2, PROTOCOL_COUNT };
+extern const char *const protocol_names[PROTOCOL_COUNT]; /* "h1", "h2" */
 
 struct request {
     const struct request_transport *transport;
+    enum protocol protocol;
     void *transport_context; /* the transport's own handle (a libmicrohttpd connection) */
     bool tls;                /* arrived over TLS */
     const struct config *config;
@@ -122,6 +134,8 @@ const char *request_query_n(const struct request *request, const char *name, siz
 void request_each(const struct request *request, enum request_field field,
                   request_visitor visit, void *context);
 size_t request_head_size(const struct request *request);
+/* The head as received (see request_transport.raw_head); false when the transport cannot say. */
+bool request_raw_head(const struct request *request, struct strbuf *out);
 /* Formats into the request's arena; NULL when the arena is full (the caller answers 500 or
  * falls back to a fixed text). Valid until the request completes. */
 const char *request_printf(struct request *request, const char *format, ...)
@@ -152,6 +166,7 @@ enum reply_fault {
     FAULT_TRUNCATE,  /* a 200 whose body stops halfway through its Content-Length */
     FAULT_BAD_CHUNK, /* reply->body as is (a head, then a chunk that is not one), then FIN */
     FAULT_GARBAGE,   /* reply->body as is (not HTTP at all), then FIN */
+    FAULT_HEADERS_ONLY, /* HTTP/2: the head, then silence until --max-delay (HTTP/1.1: hang) */
     FAULT_COUNT
 };
 /* "fault-reset", ... for the access log; NULL for FAULT_NONE. */
@@ -214,6 +229,7 @@ struct reply_upgrade {
 };
 
 #define REPLY_MAX_HEADERS 32
+#define REPLY_MAX_INTERIM_LINKS 8
 
 struct reply_header {
     const char *name;
@@ -230,6 +246,9 @@ struct reply {
     unsigned explained_code;
     /* An informational code sent on the wire before the final status (SPEC §3), 0 for none. */
     unsigned interim;
+    /* Link field values the interim 103 carries instead of the catalogue's (?link=). */
+    const char *interim_links[REPLY_MAX_INTERIM_LINKS];
+    size_t interim_link_count;
     /* A sentence about this response in particular: which parameter was wrong, ... */
     const char *note[LANGUAGE_COUNT];
     /* The note is the point of the body (a 400 naming the bad parameter): it comes first. */
@@ -272,6 +291,9 @@ struct reply {
     /* A broken connection on purpose (/fault/{kind}), carried out after any delay by the
      * wire module (wire.h); the access log names it (fault_names). */
     enum reply_fault fault;
+    /* The HTTP/2 error code of a reset or GOAWAY fault (?code=), when fault_code_set. */
+    uint32_t fault_code;
+    bool fault_code_set;
     /* A 401 with a Digest challenge (SPEC §6). libmicrohttpd computes the nonce and adds
      * WWW-Authenticate itself while queueing (MHD_queue_auth_fail_response2), so the daemon
      * queues this reply with the challenge's own call instead; headers then only describe

@@ -147,18 +147,68 @@ const char *params_retry_after(struct request *request, const char *value)
     return request_printf(request, "%s", date);
 }
 
+/* tchar, RFC 9110 §5.6.2 */
+static bool is_tchar(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
 bool params_valid_token(const char *value)
 {
-    /* tchar, RFC 9110 §5.6.2 */
-    static const char extra[] = "!#$%&'*+-.^_`|~";
     size_t n = strlen(value);
     if (n == 0 || n > 64)
         return false;
     for (const char *p = value; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-              (*p >= 'A' && *p <= 'Z') || strchr(extra, *p)))
+        if (!is_tchar(*p))
             return false;
     return true;
+}
+
+/* Advances *p over one token; false when there is none. */
+static bool skip_token(const char **p)
+{
+    const char *start = *p;
+    while (is_tchar(**p))
+        (*p)++;
+    return *p > start;
+}
+
+static void skip_spaces(const char **p)
+{
+    while (**p == ' ')
+        (*p)++;
+}
+
+bool params_valid_media_type(const char *value)
+{
+    size_t n = strlen(value);
+    if (n > 256 || (n && value[n - 1] == ' '))
+        return false;
+    const char *p = value;
+    if (!skip_token(&p) || *p++ != '/' || !skip_token(&p))
+        return false;
+    for (;;) {
+        skip_spaces(&p);
+        if (*p == '\0')
+            return true;
+        if (*p++ != ';')
+            return false;
+        skip_spaces(&p);
+        if (!skip_token(&p) || *p++ != '=')
+            return false;
+        if (*p == '"') { /* quoted-string: qdtext or a backslash pair, printable ASCII */
+            for (p++; *p != '"'; p++) {
+                if (*p == '\\')
+                    p++;
+                if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+                    return false; /* a control byte, CR, LF, or the end before the quote */
+            }
+            p++;
+        } else if (!skip_token(&p)) {
+            return false;
+        }
+    }
 }
 
 bool params_valid_realm(const char *value)
@@ -184,6 +234,20 @@ static bool is_reserved_header(const char *name)
         if (strcasecmp(name, reserved[i]) == 0)
             return true;
     return false;
+}
+
+bool params_set_client_header(struct reply *reply, const char *name, const char *value,
+                              bool replace, const char **why)
+{
+    if (!name || !params_valid_token(name) || is_reserved_header(name)) {
+        *why = "the name must be a header token and not one that changes framing";
+        return false;
+    }
+    if (!(replace ? reply_set_header : reply_add_header)(reply, name, value)) {
+        *why = "the value must be printable ASCII, non-empty, without control bytes";
+        return false;
+    }
+    return true;
 }
 
 struct extra_headers {
@@ -215,14 +279,8 @@ static bool collect_extra_header(void *cls, const char *key,
     const char *header_value = colon + 1;
     while (*header_value == ' ')
         header_value++;
-    if (!name || !params_valid_token(name) || is_reserved_header(name)) {
+    if (!params_set_client_header(x->reply, name, header_value, true, &x->why)) {
         x->bad = value;
-        x->why = "the name must be a header token and not one that changes framing";
-        return false;
-    }
-    if (!reply_set_header(x->reply, name, header_value)) {
-        x->bad = value;
-        x->why = "the value must be printable ASCII, non-empty, without control bytes";
         return false;
     }
     size_t used = strlen(x->expose);

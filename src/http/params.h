@@ -34,9 +34,22 @@ const char *params_retry_after(struct request *request, const char *value);
 /* A header or method name: an RFC 9110 token of at most 64 bytes. */
 bool params_valid_token(const char *value);
 
+/* A media type as Content-Type carries it (RFC 9110 §8.3.1): type "/" subtype, then any
+ * number of ";" parameters whose value is a token or a quoted-string; optional spaces around
+ * ";" and no other whitespace. At most 256 bytes; no control byte, CR, LF or non-ASCII byte
+ * anywhere, so the value cannot break the header section it goes into. */
+bool params_valid_media_type(const char *value);
+
 /* realm=: printable ASCII without '"' or '\', at most 128 bytes, so it fits a quoted-string
  * without escaping. */
 bool params_valid_realm(const char *value);
+
+/* Sets (replace) or adds a header a client asked for by name and value: the one check behind
+ * ?h= and /response-headers. False, with *why saying what was refused in English, when the
+ * name is not a token or names a header that changes framing, or the value is empty or holds
+ * a control byte. */
+bool params_set_client_header(struct reply *reply, const char *name, const char *value,
+                              bool replace, const char **why);
 
 /* Applies every h=Name:Value to reply. False, with reply set to a 400 naming the offending
  * value, when one is not a token, holds a control byte, or names a header that would change

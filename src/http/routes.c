@@ -1,6 +1,11 @@
 #include "routes.h"
 
+#include "config.h"
+#include "numbers.h"
+#include "shaping.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Every method some route of statusd answers: OPTIONS * and CORS preflights list them. */
@@ -116,4 +121,80 @@ void route_dispatch(struct request *request, struct reply *reply)
         return;
     }
     route->handler(request, reply);
+}
+
+/* The name of the query parameter (or "path") in which position lies, in the arena. */
+static const char *parameter_at(struct request *r, const char *target, const char *position)
+{
+    const char *query = strchr(target, '?');
+    if (!query || position < query)
+        return "path";
+    const char *start = position;
+    while (start > query + 1 && start[-1] != '&')
+        start--;
+    size_t length = strcspn(start, "=&");
+    const char *name = request_printf(r, "%.*s", (int)(length > 64 ? 64 : length), start);
+    return name ? name : "?";
+}
+
+/* ?format=, ?lang= and the Accept headers; the shaping parameters (?delay=, ?rate=, ...) on
+ * every URL. False with a 400 reply. */
+static bool read_common_parameters(struct request *r, struct reply *reply,
+                                   struct shaping *shaping)
+{
+    /* Both transports decode the path and parameters and would stop at a decoded NUL, so
+     * "location=/a%00b" would silently become "/a": refuse instead of guessing. */
+    const char *nul = strstr(r->target, "%00");
+    if (nul) {
+        reply_bad_parameter(reply, r, parameter_at(r, r->target, nul),
+                            "values without a NUL byte (%00)", "不含 NUL 字节（%00）的值");
+        return false;
+    }
+    const char *format = request_query(r, "format");
+    const char *lang = request_query(r, "lang");
+    /* Accept and Accept-Language were negotiated when the head arrived; the parameters win. */
+    if (format && !negotiate_format_name(format, &r->format)) {
+        reply_bad_parameter(reply, r, "format", "text, html or json", "text、html 或 json");
+        return false;
+    }
+    if (lang && !negotiate_language_name(lang, &r->languages)) {
+        reply_bad_parameter(reply, r, "lang", "zh or en", "zh 或 en");
+        return false;
+    }
+    return shaping_read(r, reply, shaping);
+}
+
+/* A reply that lost a header (reply.failed) is never sent as it is: a 500 says so instead,
+ * and the log says which request, so the limit that was hit can be raised. */
+static void replace_failed_reply(struct request *r, struct reply *reply)
+{
+    fprintf(stderr, "statusd: %s %s: a header of the answer did not fit (%d headers, %d bytes of "
+                    "scratch space per request); answered 500 instead\n",
+            r->method, r->target, REPLY_MAX_HEADERS, REQUEST_ARENA_SIZE);
+    free(reply->owned_body);
+    if (reply->stream.free_context)
+        reply->stream.free_context(reply->stream.context);
+    struct reply failed;
+    reply_error(&failed, r, 500,
+                "This answer could not be built whole: one of its headers did not fit. The "
+                "server's log names the request.",
+                "无法完整构建此应答：其中一个头部放不下。服务器日志记录了该请求。");
+    *reply = failed;
+}
+
+uint64_t route_decide(struct request *request, struct reply *reply)
+{
+    uint64_t delay_ms = 0;
+    struct shaping shaping;
+    if (read_common_parameters(request, reply, &shaping)) {
+        /* Before the handler, so it sees the body will be shaped; after it, because a handler
+         * may start its reply afresh (reply_error). */
+        shaping_apply(&shaping, reply);
+        route_dispatch(request, reply);
+        shaping_apply(&shaping, reply);
+        delay_ms = reply->delay_ms; /* the longer of ?delay= and an endpoint's (/delay/{s}) */
+    }
+    if (reply->failed)
+        replace_failed_reply(request, reply);
+    return delay_ms;
 }

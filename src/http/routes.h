@@ -41,4 +41,9 @@ const char *route_allow(const struct route *route, char *buffer, size_t size);
  * itself, and otherwise calls the handler. */
 void route_dispatch(struct request *request, struct reply *reply);
 
+/* What every transport does with a complete request: reads the parameters every URL takes
+ * (?format=, ?lang=, ?delay=; a 400 for a bad one), dispatches, and turns a reply that lost a
+ * header into a 500. Returns how long to wait before answering (milliseconds, 0: at once). */
+uint64_t route_decide(struct request *request, struct reply *reply);
+
 #endif

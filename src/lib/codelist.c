@@ -20,13 +20,14 @@ static bool is_digit(char c)
  * sub-statuses with a dash. A dash can also mean a range of codes ("500-504"), so it is a
  * sub-status only when what follows could not be the end of a range: fewer than three digits
  * or a number below the first code. Whether the sub-status exists is the catalogue's call
- * (status.c), as for a dot. */
+ * (status.c), as for a dot. Three digits no lower than the first code end a range. */
 static enum codelist_error parse_code(const char *s, size_t n, struct code_choice *choice)
 {
     if (n < 3 || !is_digit(s[0]) || !is_digit(s[1]) || !is_digit(s[2]))
         return CODELIST_SYNTAX;
     choice->code = (unsigned)((s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0'));
     choice->sub = 0;
+    choice->last = choice->code;
     if (n > 3) {
         if ((s[3] != '.' && s[3] != '-') || n == 4 || n > 7)
             return CODELIST_SYNTAX;
@@ -36,8 +37,14 @@ static enum codelist_error parse_code(const char *s, size_t n, struct code_choic
                 return CODELIST_SYNTAX;
             choice->sub = choice->sub * 10 + (unsigned)(s[i] - '0');
         }
-        if (leading_zero || (s[3] == '-' && (choice->sub == 0 || choice->sub >= choice->code)))
+        if (leading_zero || (s[3] == '-' && choice->sub == 0))
             return CODELIST_SYNTAX;
+        if (s[3] == '-' && choice->sub >= choice->code) {
+            if (n != 7)
+                return CODELIST_SYNTAX;
+            choice->last = choice->sub; /* a range: 500-504 */
+            choice->sub = 0;
+        }
     }
     if (choice->code < 100)
         return CODELIST_RANGE;
@@ -101,23 +108,38 @@ enum codelist_error codelist_parse(const char *spec, struct code_list *list, siz
     return any_weight ? CODELIST_OK : CODELIST_ZERO_WEIGHTS;
 }
 
-const struct code_choice *codelist_pick(const struct code_list *list, double random)
+/* How many codes an item stands for: 5 for 500-504, 1 for 404. */
+static unsigned span(const struct code_choice *item)
+{
+    return item->last - item->code + 1;
+}
+
+struct code_choice codelist_pick(const struct code_list *list, double random)
 {
     double total = 0;
     for (size_t i = 0; i < list->count; i++)
-        total += list->items[i].weight;
+        total += list->items[i].weight * span(&list->items[i]);
     double target = random * total;
     const struct code_choice *last_weighted = NULL;
-    for (size_t i = 0; i < list->count; i++) {
-        if (list->items[i].weight <= 0)
+    bool inside = false;
+    for (size_t i = 0; i < list->count && !inside; i++) {
+        const struct code_choice *item = &list->items[i];
+        if (item->weight <= 0)
             continue;
-        last_weighted = &list->items[i];
-        if (target < list->items[i].weight)
-            return last_weighted;
-        target -= list->items[i].weight;
+        last_weighted = item;
+        double share = item->weight * span(item);
+        inside = target < share;
+        if (!inside)
+            target -= share;
     }
-    /* Rounding can leave target a hair above the last weight. */
-    return last_weighted;
+    /* Rounding can leave target a hair above the last share: the last code of the last
+     * weighted item then. The parser guarantees one item has weight. */
+    struct code_choice picked = *last_weighted;
+    double position = inside ? target / picked.weight : span(&picked);
+    unsigned offset = position >= span(&picked) ? span(&picked) - 1 : (unsigned)position;
+    picked.code += offset;
+    picked.last = picked.code;
+    return picked;
 }
 
 double codelist_seeded_random(const char *spec, uint64_t seed)

@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* One row per flag: the flag, its environment twin, and how to read its value. The help text
  * and the parser both come from this table, so they cannot disagree. */
 enum option_kind { KIND_STRING, KIND_UNSIGNED, KIND_SECONDS_MS, KIND_BYTES, KIND_LOG, KIND_HOST_LIST,
-                   KIND_STATE };
+                   KIND_STATE, KIND_SWITCH };
 
 struct option_row {
     const char *flag;
@@ -58,6 +59,10 @@ static const struct option_row rows[] = {
     { "max-connections-per-ip", "STATUSD_MAX_CONNECTIONS_PER_IP", KIND_UNSIGNED, 0, 1000000, "N",
       "connections open at once from one client address; more are closed at once (default 0: "
       "no limit)" },
+    { "http2", "STATUSD_HTTP2", KIND_SWITCH, 0, 1, "[=on|off]",
+      "HTTP/2 on the same port: h2c with prior knowledge, or ALPN h2 with TLS (default on)" },
+    { "h2-max-streams", "STATUSD_H2_MAX_STREAMS", KIND_UNSIGNED, 1, 10000, "N",
+      "concurrent HTTP/2 streams per connection (default 100)" },
     /* Shared state for replicas (state_redis.c); checked by apply_state_option. */
     { "state", "STATUSD_STATE", KIND_STATE, 0, 0, "URL",
       "where /sequence, /flaky, /ratelimit and /journal keep state: memory (default), "
@@ -66,6 +71,11 @@ static const struct option_row rows[] = {
       "longest wait for Redis per request, in seconds (default 0.2); then 503" },
     { "state-prefix", "STATUSD_STATE_PREFIX", KIND_STATE, 0, 0, "TEXT",
       "prefix of every Redis key, so fleets can share one Redis (default statusd:v1:)" },
+    /* A switch: the flag alone is on, --flag=off (or 0, false, no) is off; its environment
+     * twin reads 1/true/yes/on or 0/false/no/off. Off by default, as go-httpbin: a host name says where a test ran,
+     * which a public instance should not tell. */
+    { "expose-hostname", "STATUSD_EXPOSE_HOSTNAME", KIND_SWITCH, 0, 1, "",
+      "let /hostname answer with this machine's host name (default off)" },
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 
@@ -75,7 +85,9 @@ static void print_help(FILE *out)
                  "An HTTP server that demonstrates every HTTP status code, in 中文 and English.\n\n");
     for (size_t i = 0; i < ROW_COUNT; i++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s %s", rows[i].flag, rows[i].value_name);
+        const char *name = rows[i].value_name;
+        snprintf(left, sizeof left, "--%s%s%s", rows[i].flag, *name && *name != '[' ? " " : "",
+                 rows[i].value_name);
         fprintf(out, "  %-28s %s\n  %-28s   env: %s\n", left, rows[i].help, "", rows[i].env);
     }
     fprintf(out, "  %-28s %s\n  %-28s %s\n\nFlags win over environment variables.\n"
@@ -159,6 +171,12 @@ static bool apply(struct config *config, const struct option_row *row, const cha
     case KIND_STRING:
         ok = *text != '\0';
         break;
+    case KIND_SWITCH:
+        value = strcmp(text, "1") == 0 || strcasecmp(text, "true") == 0 ||
+                strcasecmp(text, "yes") == 0 || strcasecmp(text, "on") == 0;
+        ok = value || strcmp(text, "0") == 0 || strcasecmp(text, "false") == 0 ||
+             strcasecmp(text, "no") == 0 || strcasecmp(text, "off") == 0;
+        break;
     case KIND_LOG:
         ok = strcmp(text, "text") == 0 || strcmp(text, "json") == 0 || strcmp(text, "off") == 0;
         break;
@@ -183,6 +201,8 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         if (row->kind == KIND_SECONDS_MS)
             fprintf(stderr, "seconds as a decimal number with at most 3 decimals (like 1.5), "
                             "from 0 to %" PRIu64, row->max / 1000);
+        else if (row->kind == KIND_SWITCH)
+            fprintf(stderr, "1, true, yes or on, or 0, false, no or off");
         else
             fprintf(stderr, "%s", row->value_name);
         if (row->kind == KIND_UNSIGNED || row->kind == KIND_BYTES)
@@ -219,6 +239,12 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         config->tls_cert = text;
     else if (strcmp(flag, "tls-key") == 0)
         config->tls_key = text;
+    else if (strcmp(flag, "http2") == 0)
+        config->http2 = value != 0;
+    else if (strcmp(flag, "h2-max-streams") == 0)
+        config->h2_max_streams = (unsigned)value;
+    else if (strcmp(flag, "expose-hostname") == 0)
+        config->expose_hostname = value != 0;
     else if (strcmp(flag, "log") == 0)
         config->log_format = text[0] == 't' ? LOG_TEXT : text[0] == 'j' ? LOG_JSON : LOG_OFF;
     return true;
@@ -241,6 +267,8 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
         .state_ttl_ms = 3600000,
         .state_timeout_ms = 200,
         .state_prefix = "statusd:v1:",
+        .http2 = true,
+        .h2_max_streams = 100,
     };
     for (size_t i = 0; i < ROW_COUNT; i++) {
         const char *text = getenv(rows[i].env);
@@ -250,7 +278,10 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
     }
     struct option long_options[ROW_COUNT + 3];
     for (size_t i = 0; i < ROW_COUNT; i++)
-        long_options[i] = (struct option){ rows[i].flag, required_argument, NULL, (int)i };
+        long_options[i] = (struct option){ rows[i].flag,
+                                           rows[i].kind == KIND_SWITCH ? optional_argument
+                                                                       : required_argument,
+                                           NULL, (int)i };
     long_options[ROW_COUNT] = (struct option){ "version", no_argument, NULL, 'V' };
     long_options[ROW_COUNT + 1] = (struct option){ "help", no_argument, NULL, 'h' };
     long_options[ROW_COUNT + 2] = (struct option){ 0 };
@@ -271,7 +302,9 @@ enum config_result config_parse(struct config *config, int argc, char **argv)
                     c == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
             return CONFIG_EXIT_USAGE;
         }
-        if (!apply(config, &rows[c], optarg, "flag"))
+        /* A switch alone is on; --http2=off says otherwise. */
+        if (!apply(config, &rows[c], rows[c].kind == KIND_SWITCH && !optarg ? "1" : optarg,
+                   "flag"))
             return CONFIG_EXIT_USAGE;
     }
     if (optind < argc) {

@@ -39,6 +39,12 @@ struct config {
     const char *state_url;
     uint64_t state_timeout_ms;
     const char *state_prefix;
+    /* HTTP/2 beside HTTP/1.1 on the same port (h2c with prior knowledge on a plain port, ALPN
+     * "h2" with TLS); --http2=off leaves the port to libmicrohttpd alone. */
+    bool http2;
+    unsigned h2_max_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS */
+    /* --expose-hostname: /hostname names this machine (go-httpbin's flag of the same name). */
+    bool expose_hostname;
 };
 
 enum config_result { CONFIG_RUN, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

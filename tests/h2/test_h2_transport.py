@@ -25,6 +25,9 @@ import h2.events
 import h2.exceptions
 import h2.settings
 import hpack
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from h2support import Client, curl  # noqa: E402
 from hyperframe.frame import (ContinuationFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame,
                               RstStreamFrame, SettingsFrame)
 
@@ -106,110 +109,6 @@ class EchoServer:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=5)
-
-
-def curl(*args, timeout=15):
-    result = subprocess.run(["curl", "-sS", "--max-time", "10", *args], capture_output=True,
-                            timeout=timeout)
-    return result.returncode, result.stdout.decode("utf-8", "replace"), \
-        result.stderr.decode("utf-8", "replace")
-
-
-# --- a frame-level client (python3-h2) --------------------------------------------------------
-
-class Client:
-    """One HTTP/2 connection driven by h2's state machine; pump() reads until a condition."""
-
-    def __init__(self, port, tls=False, host=HOST, family=socket.AF_INET):
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.settimeout(TIMEOUT)
-        self.sock.connect((host, port))
-        if tls:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            context.set_alpn_protocols(["h2"])
-            self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
-            assert self.sock.selected_alpn_protocol() == "h2"
-        self.conn = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-        self.conn.initiate_connection()
-        self.events = []
-        self.closed = False
-        self.flush()
-
-    def flush(self):
-        data = self.conn.data_to_send()
-        if data:
-            self.sock.sendall(data)
-
-    def request(self, path, method="GET", headers=(), body=None, end_stream=None):
-        stream = self.conn.get_next_available_stream_id()
-        self.conn.send_headers(stream, [(":method", method), (":scheme", "http"),
-                                        (":authority", "localhost"), (":path", path),
-                                        *headers],
-                               end_stream=body is None if end_stream is None else end_stream)
-        if body is not None:
-            self.conn.send_data(stream, body, end_stream=True)
-        self.flush()
-        return stream
-
-    def pump(self, done, timeout=TIMEOUT):
-        """Reads until done(self) is true or the connection closes; False on timeout."""
-        deadline = time.monotonic() + timeout
-        while not done(self):
-            if self.closed:
-                return False
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                return False
-            except (ConnectionResetError, ssl.SSLError):
-                data = b""
-            if not data:
-                self.closed = True
-                continue
-            for event in self.conn.receive_data(data):
-                self.events.append(event)
-                if isinstance(event, h2.events.DataReceived):
-                    self.conn.acknowledge_received_data(event.flow_controlled_length,
-                                                        event.stream_id)
-            try:
-                self.flush()
-            except OSError:
-                self.closed = True
-        return True
-
-    def of(self, stream, kind):
-        return [e for e in self.events if isinstance(e, kind) and
-                getattr(e, "stream_id", stream) == stream]
-
-    def finished(self, stream):
-        return lambda c: c.of(stream, h2.events.StreamEnded) or c.of(stream, h2.events.StreamReset)
-
-    def exchange(self, path, **kwargs):
-        """(status, headers dict, body bytes) of one request, asserting it completed."""
-        stream = self.request(path, **kwargs)
-        assert self.pump(self.finished(stream)), "no answer to %s" % path
-        response = self.of(stream, h2.events.ResponseReceived)
-        assert response, "stream %d reset: %s" % (stream, self.of(stream, h2.events.StreamReset))
-        headers = dict(response[0].headers)
-        body = b"".join(e.data for e in self.of(stream, h2.events.DataReceived))
-        return int(headers[":status"]), headers, body
-
-    def terminated(self):
-        found = [e for e in self.events if isinstance(e, h2.events.ConnectionTerminated)]
-        return found[0] if found else None
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 # --- a raw client for what h2 refuses to send (floods, too many streams) ----------------------

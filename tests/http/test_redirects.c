@@ -167,7 +167,7 @@ static void redirect_zero_echoes_the_final_request(void **state)
     assert_string_equal(json_string_value(json_object_get(echo, "method")), "POST");
     assert_int_equal(json_integer_value(json_object_get(echo, "body_size")), 3);
     assert_string_equal(json_string_value(json_object_get(echo, "body")), "abc");
-    assert_string_equal(json_string_value(json_object_get(echo, "url")), "/redirect/0?status=307");
+    assert_string_equal(json_string_value(json_object_get(echo, "target")), "/redirect/0?status=307");
     json_t *args = json_object_get(echo, "args");
     assert_string_equal(json_string_value(json_object_get(args, "status")), "307");
     json_decref(echo);

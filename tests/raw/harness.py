@@ -70,12 +70,14 @@ class StatusdServer:
         self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=self.stderr_file)
         line = self._read_first_line(START_TIMEOUT)
-        prefix = "statusd listening on http://"
-        if not line.startswith(prefix):
+        prefix = "statusd listening on "
+        scheme, _, address = line[len(prefix):].partition("://")
+        if not line.startswith(prefix) or scheme not in ("http", "https"):
             self.kill()
             raise ServerError("unexpected first stdout line %r; stderr: %s"
                               % (line, self.stderr_text()))
-        address = line[len(prefix):].strip()
+        self.scheme = scheme
+        address = address.strip()
         host, _, port = address.rpartition(":")
         if host != HOST or not port.isdigit() or not 0 < int(port) < 65536:
             self.kill()
@@ -122,7 +124,7 @@ class StatusdServer:
     # -- use ---------------------------------------------------------------------------------
     @property
     def base_url(self):
-        return "http://%s:%d" % (HOST, self.port)
+        return "%s://%s:%d" % (self.scheme, HOST, self.port)
 
     def url(self, path):
         return self.base_url + path

@@ -7,17 +7,19 @@ and Content-Length are compared.
 
 Left out, on purpose:
 - the echo endpoints (/anything, /headers, and /redirect/0, which is the end of a chain and
-  echoes): their body names the request's method, so GET's and HEAD's bodies differ by design
-  (README "Echo");
+  echoes, and /dump/request, which returns the request line): their body names the request's
+  method, so GET's and HEAD's bodies differ by design (README "Echo");
 - a Digest challenge's nonce, new for every challenge, is compared without its value;
 - what is stateful or random by nature: /sequence/, /flaky/, /ratelimit/ (each request moves
   a counter), /journal (it records the walk itself), /fault/ (breaks the connection), /delay/
   and /drip (they take time), /status/101 (an upgrade), /bytes/ and /range/ without a seed
-  (random bytes; they are walked with ?seed=);
+  (random bytes; they are walked with ?seed=), /uuid (a new one every time; its 400 is
+  walked), /unstable without a seed (random; walked with ?seed=);
 - the chunked streams /sse, /stream/{n}, /stream-bytes/{n} and /trailers: their HEAD closes
   the connection (libmicrohttpd writes a chunked body's last chunk even after a HEAD's head),
   so it adds Connection: close, and /trailers' HEAD has no trailers to announce a chunked body
   for (test_streams.py checks their HEAD).
+(/post, /put, /patch and /delete are walked: GET and HEAD both get their 405.)
 """
 
 import http.client
@@ -36,17 +38,25 @@ SERVER = None
 ROUTE_URLS = [
     "/status/200", "/status/405", "/status/405?allow=GET,HEAD", "/status/406",
     "/status/401?scheme=basic", "/status/302", "/status/418?format=json",
+    "/status/418?body=tea&content_type=text/x-tea&h=X-A:1", "/status/420?vendor=spring",
     "/", "/codes.json", "/codes/405", "/codes/200", "/static/app.js", "/favicon.ico",
     "/health", "/ready",
     "/redirect/2", "/redirect/2?type=absolute", "/redirect-to?url=/status/200",
     "/loop/2",
+    "/get", "/get?a=1&a=2", "/post", "/put", "/patch", "/delete",
     "/ip", "/user-agent",
     "/basic-auth/u/p", "/hidden-basic-auth/u/p", "/digest-auth/auth/u/p", "/bearer",
     "/proxy-auth/u/p", "/forbidden",
+    "/cookies", "/cookies/set?a=1&b=2&httponly", "/cookies/set/a/1", "/cookies/delete?a",
+    "/cookies/set?a=%0d%0a", "/response-headers?X-A=1&X-A=2", "/response-headers?Content-Length=1",
+    "/html", "/json", "/xml", "/robots.txt", "/deny", "/encoding/utf8", "/links/5/2", "/links/999",
+    "/base64/SGVsbG8", "/base64/a*", "/uuid?version=9", "/hostname", "/unstable?seed=3",
+    "/unstable?failure_rate=1&seed=1", "/unstable?failure_rate=2",
     "/etag/abc", "/cache", "/cache/60", "/range/64?seed=1", "/bytes/64?seed=1",
     "/upload",
     "/method/GET", "/method/POST", "/method/PUT,DELETE",
     "/negotiate/text/csv,application/json", "/negotiate/image/png",
+    "/image", "/image/webp", "/image/nope",
     "/no/such/page",
 ]
 

@@ -128,7 +128,8 @@ class PythonClientsFollowRedirects(unittest.TestCase):
             self.assertEqual(r.headers["Content-Type"], "application/json")
             echo = json.loads(r.read())
         self.assertEqual(echo["method"], "GET")
-        self.assertEqual(echo["url"], "/redirect/0")
+        self.assertEqual(echo["target"], "/redirect/0")
+        self.assertEqual(echo["url"], SERVER.url("/redirect/0"))
 
     def test_urllib_gives_up_on_a_loop(self):
         with self.assertRaises(urllib.error.HTTPError) as caught:

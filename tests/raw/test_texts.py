@@ -320,7 +320,9 @@ class IisSubStatuses(unittest.TestCase):
         self.assertEqual(get("/status/500-13")[0], 500)
         self.assertEqual(get("/codes/500-13")[0], 200)
         # A dash before a number that is not a sub-status of the code is not one.
-        self.assertEqual(get("/status/500-999")[0], 400)
+        self.assertEqual(get("/status/500-99")[0], 400)
+        # Three digits no lower than the code end a range of codes (issue 14).
+        self.assertIn(get("/status/500-999?seed=3")[0], range(500, 1000))
 
 
 class CatalogueTexts(unittest.TestCase):

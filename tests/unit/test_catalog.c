@@ -49,14 +49,52 @@ static void unofficial_codes_people_meet_are_present(void **state)
 {
     (void)state;
     static const unsigned unofficial[] = {
-        419, 420, 440, 444, 449, 450, 460, 463, 494, 495, 496, 497, 498, 499,
-        509, 520, 521, 522, 523, 524, 525, 526, 527, 529, 530, 598, 599,
+        419, 420, 430, 440, 444, 449, 450, 460, 463, 464, 494, 495, 496, 497, 498, 499,
+        509, 520, 521, 522, 523, 524, 525, 526, 527, 529, 530, 561, 598, 599,
     };
     for (size_t i = 0; i < sizeof unofficial / sizeof unofficial[0]; i++) {
         const struct catalog_entry *e = catalog_find(unofficial[i], 0);
         assert_non_null(e);
         assert_false(e->official);
     }
+}
+
+/* Issue 14: one number, several vendors' meanings, each found by its vendor's name. */
+static void vendors_meanings_are_found_by_name(void **state)
+{
+    (void)state;
+    static const struct {
+        unsigned code;
+        const char *vendor;
+        const char *reason;
+        const char *vendors;
+    } meanings[] = {
+        { 420, "twitter", "Enhance Your Calm", "twitter, spring" },
+        { 420, "Spring", "Method Failure", "twitter, spring" },
+        { 451, "rfc", "Unavailable For Legal Reasons", "rfc, iis" },
+        { 451, "iis", "Redirect", "rfc, iis" },
+        { 499, "nginx", "Client Closed Request", "nginx, esri" },
+        { 499, "esri", "Token Required", "nginx, esri" },
+        { 460, "aws", "Client Closed Connection", "aws" },
+        { 430, "shopify", "Shopify Security Rejection", "shopify" },
+    };
+    for (size_t i = 0; i < sizeof meanings / sizeof meanings[0]; i++) {
+        const struct catalog_entry *e = catalog_find_vendor(meanings[i].code, 0, meanings[i].vendor);
+        assert_non_null(e);
+        assert_int_equal(e->code, meanings[i].code);
+        assert_string_equal(e->reason, meanings[i].reason);
+        assert_string_equal(e->key, catalog_find(meanings[i].code, 0)->key);
+        assert_string_equal(catalog_find(meanings[i].code, 0)->vendors, meanings[i].vendors);
+        if (strcmp(e->reason, catalog_find(meanings[i].code, 0)->reason) != 0) {
+            assert_false(e->official);
+            assert_int_equal(e->header_count, 0);
+        }
+    }
+    assert_null(catalog_find_vendor(420, 0, "nginx"));
+    assert_null(catalog_find_vendor(404, 0, "rfc")); /* 404 names no vendor */
+    /* The first meaning stays what a plain lookup finds. */
+    assert_string_equal(catalog_find(451, 0)->reason, "Unavailable For Legal Reasons");
+    assert_true(catalog_find(451, 0)->official);
 }
 
 static void seed_sub_statuses_are_present(void **state)
@@ -150,6 +188,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_iana_code_is_present),
         cmocka_unit_test(unofficial_codes_people_meet_are_present),
+        cmocka_unit_test(vendors_meanings_are_found_by_name),
         cmocka_unit_test(seed_sub_statuses_are_present),
         cmocka_unit_test(spec_headers_are_in_the_catalogue),
         cmocka_unit_test(error_classes_say_whether_temporary),

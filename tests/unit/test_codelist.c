@@ -61,10 +61,59 @@ static void dash_sub_status_parses_only_where_no_range_could_be_meant(void **sta
     assert_int_equal(list.items[1].code, 200);
     assert_int_equal(parse("403-4:3", &list), CODELIST_OK);
     assert_int_equal(list.items[0].sub, 4);
-    const char *not_sub[] = { "500-504", "500-500", "500-999", "500-0", "500-", "500-1000",
-                              "500-013", "500-1-2" };
+    const char *not_sub[] = { "500-0", "500-", "500-1000", "500-013", "500-1-2", "500-504.1",
+                              "500-5040" };
     for (size_t i = 0; i < sizeof not_sub / sizeof not_sub[0]; i++)
         assert_int_equal(parse(not_sub[i], &list), CODELIST_SYNTAX);
+}
+
+/* Issue 14: 500-504 is the codes 500 to 504, one item however long, picked uniformly. */
+static void ranges_parse_as_one_item(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("500-504", &list), CODELIST_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(list.items[0].code, 500);
+    assert_int_equal(list.items[0].last, 504);
+    assert_int_equal(list.items[0].sub, 0);
+    assert_int_equal(parse("500-500", &list), CODELIST_OK);
+    assert_int_equal(list.items[0].last, 500);
+    assert_int_equal(parse("100-999", &list), CODELIST_OK);
+    assert_int_equal(list.items[0].last, 999);
+    assert_int_equal(parse("200,500-504:3", &list), CODELIST_OK);
+    assert_int_equal(list.count, 2);
+    assert_int_equal(list.items[0].last, 200);
+    assert_int_equal(list.items[1].code, 500);
+    assert_int_equal(list.items[1].last, 504);
+    assert_true(list.items[1].weight == 3.0);
+    /* Below 100 at either end, or past 999, is no range. */
+    assert_int_equal(parse("099-200", &list), CODELIST_RANGE);
+    assert_int_equal(parse("500-1000", &list), CODELIST_SYNTAX);
+}
+
+static void ranges_pick_every_code_uniformly(void **state)
+{
+    (void)state;
+    struct code_list list;
+    assert_int_equal(parse("500-504", &list), CODELIST_OK);
+    unsigned counts[5] = { 0 };
+    for (int i = 0; i < 1000; i++) {
+        struct code_choice picked = codelist_pick(&list, i / 1000.0);
+        assert_in_range(picked.code, 500, 504);
+        assert_int_equal(picked.last, picked.code);
+        counts[picked.code - 500]++;
+    }
+    for (int c = 0; c < 5; c++)
+        assert_int_equal(counts[c], 200); /* evenly spaced numbers: exactly a fifth each */
+    assert_int_equal(codelist_pick(&list, 0.999999999).code, 504);
+    /* 200 weighs 1, each of 500-504 weighs 3: 200 is 1/16 of the picks. */
+    assert_int_equal(parse("200,500-504:3", &list), CODELIST_OK);
+    unsigned two_hundreds = 0;
+    for (int i = 0; i < 1600; i++)
+        two_hundreds += codelist_pick(&list, i / 1600.0).code == 200;
+    assert_int_equal(two_hundreds, 100);
+    assert_int_equal(codelist_pick(&list, 1.0 / 16 + 0.0001).code, 500);
 }
 
 static void malformed_codes_are_refused(void **state)
@@ -128,11 +177,11 @@ static void pick_follows_weights(void **state)
     struct code_list list;
     assert_int_equal(parse("200:0,503:1", &list), CODELIST_OK);
     for (double r = 0; r < 1; r += 0.01)
-        assert_int_equal(codelist_pick(&list, r)->code, 503);
+        assert_int_equal(codelist_pick(&list, r).code, 503);
     assert_int_equal(parse("200:1,500:3", &list), CODELIST_OK);
-    assert_int_equal(codelist_pick(&list, 0.2)->code, 200);
-    assert_int_equal(codelist_pick(&list, 0.3)->code, 500);
-    assert_int_equal(codelist_pick(&list, 0.999999)->code, 500);
+    assert_int_equal(codelist_pick(&list, 0.2).code, 200);
+    assert_int_equal(codelist_pick(&list, 0.3).code, 500);
+    assert_int_equal(codelist_pick(&list, 0.999999).code, 500);
 }
 
 static void seeded_pick_is_a_pure_function(void **state)
@@ -148,7 +197,7 @@ static void seeded_pick_is_a_pure_function(void **state)
     for (uint64_t seed = 0; seed < 1000; seed++) {
         double r = codelist_seeded_random("200,500", seed);
         assert_true(r >= 0 && r < 1);
-        counts[codelist_pick(&list, r)->code == 500]++;
+        counts[codelist_pick(&list, r).code == 500]++;
     }
     assert_in_range(counts[0], 400, 600);
 }
@@ -160,6 +209,8 @@ int main(void)
         cmocka_unit_test(sub_status_parses),
         cmocka_unit_test(dot_zero_is_the_code_itself),
         cmocka_unit_test(dash_sub_status_parses_only_where_no_range_could_be_meant),
+        cmocka_unit_test(ranges_parse_as_one_item),
+        cmocka_unit_test(ranges_pick_every_code_uniformly),
         cmocka_unit_test(malformed_codes_are_refused),
         cmocka_unit_test(codes_below_100_are_out_of_range),
         cmocka_unit_test(weighted_list_parses),

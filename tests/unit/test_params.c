@@ -28,6 +28,30 @@ static void redirect_targets(void **state)
     assert_false(params_valid_location(huge));
 }
 
+/* ?content_type= of /status/{code} (issue 14): a media type, nothing that could end the
+ * header line or add another. */
+static void media_types(void **state)
+{
+    (void)state;
+    const char *good[] = { "text/plain", "application/json; charset=utf-8", "text/csv;header=present",
+                           "multipart/form-data; boundary=\"a b;c\"", "application/vnd.api+json",
+                           "x/y ;  a=b" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(params_valid_media_type(good[i]));
+    const char *bad[] = { "", "text", "text/", "/plain", "text/plain\r\nX-Injected: 1",
+                          "text/plain\nX: 1", "text/plain;", "text/plain; a", "text/plain; a=",
+                          "text/plain; a=\"unterminated", "text/pl ain", "text/plain ",
+                          "text/plain\t", "text/\x01", "text/caf\xc3\xa9", "text/plain; a=\"\x7f\"",
+                          "text/plain, text/html", "text/plain; a=\"x\\" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(params_valid_media_type(bad[i]));
+    char huge[300];
+    memset(huge, 'a', sizeof huge - 1);
+    huge[1] = '/';
+    huge[sizeof huge - 1] = '\0';
+    assert_false(params_valid_media_type(huge));
+}
+
 static void tokens_and_realms(void **state)
 {
     (void)state;
@@ -48,6 +72,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(redirect_targets),
+        cmocka_unit_test(media_types),
         cmocka_unit_test(tokens_and_realms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
