@@ -359,7 +359,18 @@ static void pump_stream(void *argument)
                                                             : sizeof piece;
             n = s->next(s->context, x->sent, piece, max, &wait_us);
         }
-        if (n == 0 && x->sent < s->length) {
+        /* A stream broken off on purpose (/sse?fail_after=): RST_STREAM, as HTTP/1.1 closes. */
+        if (n == REPLY_STREAM_BREAK) {
+            h2_stream_reset(x->stream, NGHTTP2_INTERNAL_ERROR);
+            log_exchange(x, x->response.status, x->sent, "error");
+            exchange_free(x);
+            return;
+        }
+        /* The end of a stream of unknown length (REPLY_LENGTH_UNKNOWN: /sse, /stream/{n}). */
+        bool end = n == REPLY_STREAM_END;
+        if (end)
+            n = 0;
+        if (n == 0 && !end && x->sent < s->length) {
             if (!timer_call_at(now_us() + (wait_us ? wait_us : 1000), pump_stream, x)) {
                 h2_stream_reset(x->stream, NGHTTP2_INTERNAL_ERROR);
                 log_exchange(x, x->response.status, x->sent, "error");
@@ -368,7 +379,7 @@ static void pump_stream(void *argument)
             return;
         }
         x->sent += n;
-        bool last = x->sent >= s->length;
+        bool last = end || x->sent >= s->length;
         if (!h2_stream_write(x->stream, piece, n, last)) {
             x->client_gone = true;
             last = true;
