@@ -335,7 +335,8 @@ static size_t response_fields(struct h2_exchange *x, struct h2_field *fields, si
         fields[count++] = (struct h2_field){ r->headers[i].name, strlen(r->headers[i].name),
                                              r->headers[i].value, strlen(r->headers[i].value) };
     bool describes_body = x->request.method_id == METHOD_HEAD || r->status == 304;
-    if (describes_body && r->status != 204) {
+    /* A stream of unknown length (/sse) has no length to describe. */
+    if (describes_body && r->status != 204 && r->body_length != REPLY_LENGTH_UNKNOWN) {
         int n = snprintf(length_text, length_size, "%llu", (unsigned long long)r->body_length);
         fields[count++] = (struct h2_field){ "content-length", 14, length_text, (size_t)n };
     }

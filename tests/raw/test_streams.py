@@ -407,6 +407,13 @@ class Http2Test(unittest.TestCase):
         _, _, body = self.client.exchange("/stream-bytes/100?seed=7&chunk_size=30")
         self.assertEqual(body, get("/bytes/100?seed=7").body)
 
+    def test_head_of_a_stream_names_no_length(self):
+        for path in ("/sse", "/stream/2"):
+            status, headers, body = self.client.exchange(path, method="HEAD")
+            self.assertEqual(status, 200)
+            self.assertNotIn("content-length", headers)
+            self.assertEqual(body, b"")
+
     def test_fail_after_resets_the_stream(self):
         stream = self.client.request("/sse?count=3&interval=0&fail_after=1")
         self.assertTrue(self.client.pump(self.client.finished(stream), timeout=10))
