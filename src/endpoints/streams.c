@@ -14,34 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
-
-/* A seed nobody asked to reproduce. */
-static uint64_t fresh_seed(void)
-{
-    uint64_t seed;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
-        return seed;
-    struct timespec now; /* no entropy yet (early boot): the clock still differs */
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
-/* ?seed=: false, with the 400 in reply, when present and not a number. */
-static bool read_seed(struct request *request, struct reply *reply, uint64_t *seed)
-{
-    const char *text = request_query(request, "seed");
-    if (!text) {
-        *seed = fresh_seed();
-        return true;
-    }
-    if (parse_uint(text, UINT64_MAX, seed))
-        return true;
-    reply_bad_parameter(reply, request, "seed", "an integer from 0 to 18446744073709551615",
-                        "0 到 18446744073709551615 之间的整数");
-    return false;
-}
 
 /* --- /stream-bytes/{n}?chunk_size=&seed= ------------------------------------------------ */
 
@@ -93,7 +65,7 @@ void streams_bytes(struct request *request, struct reply *reply)
                             "每块字节数，1 到 1048576");
         return;
     }
-    if (!read_seed(request, reply, &seed))
+    if (!params_read_seed(request, reply, &seed))
         return;
     struct generated_bytes *g = malloc(sizeof *g);
     if (!g) {
@@ -269,7 +241,7 @@ static bool sse_read(struct request *request, struct reply *reply, struct sse_op
                                          (unsigned long long)count),
                           request_printf(request, "0 到 %llu（count）之间的事件 id",
                                          (unsigned long long)count));
-    if (!read_seed(request, reply, &seed))
+    if (!params_read_seed(request, reply, &seed))
         return false;
     *o = (struct sse_options){ count, interval_ms, jitter_ms, keepalive_ms, retry, fail_after,
                                status, last, seed, event };

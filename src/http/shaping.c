@@ -4,26 +4,14 @@
 #include "config.h"
 #include "hash.h"
 #include "numbers.h"
+#include "params.h"
 
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #define RATE_MAX 1000000000u /* 1 GB/s: above it, throttling means nothing on loopback */
 #define RATE_MAX_TEXT "1000000000"
 #define CHUNK_MAX (1024u * 1024u)
 #define CHUNK_MAX_TEXT "1048576"
-
-/* A seed for a draw nobody asked to reproduce. */
-static uint64_t fresh_seed(void)
-{
-    uint64_t seed;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
-        return seed;
-    struct timespec now; /* no entropy yet (early boot): the clock still differs */
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
 
 /* A whole number of milliseconds drawn uniformly from [low, high]. The seed is mixed with a
  * constant of its own, so ?seed= picks the same delay whatever else it seeds (a code from a
@@ -88,14 +76,10 @@ static bool read_delay(struct request *request, struct reply *reply, struct shap
         out->delay_ms = low;
         return true;
     }
-    const char *seed_text = request_query(request, "seed");
     uint64_t seed;
-    if (seed_text && !parse_uint(seed_text, UINT64_MAX, &seed)) {
-        reply_bad_parameter(reply, request, "seed", "an integer from 0 to 18446744073709551615",
-                            "0 到 18446744073709551615 之间的整数");
+    if (!params_read_seed(request, reply, &seed))
         return false;
-    }
-    out->delay_ms = draw_ms(low, high, seed_text ? seed : fresh_seed());
+    out->delay_ms = draw_ms(low, high, seed);
     out->timing = request_printf(request, "delay;dur=%llu", (unsigned long long)out->delay_ms);
     if (!out->timing) {
         reply_error(reply, request, 500, "Out of scratch space for this request.",
