@@ -146,6 +146,21 @@ static ssize_t read_nothing(void *cls, uint64_t position, char *buffer, size_t m
     return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
+/* The HEAD of what GET gets chunked. libmicrohttpd 0.9.75 writes a chunked body's last chunk
+ * even after a HEAD's head (docs/libmicrohttpd.md §2), which a keep-alive client would read as
+ * the start of its next response. The connection closes after this one, so those bytes reach
+ * nobody; GET's head differs only by Connection: close. */
+static struct MHD_Response *build_head_of_chunked(void)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, read_nothing, NULL, NULL);
+    if (response && MHD_add_response_header(response, "Connection", "close") != MHD_YES) {
+        MHD_destroy_response(response);
+        return NULL;
+    }
+    return response;
+}
+
 static void free_stream(void *cls)
 {
     struct stream_body *s = cls;
@@ -279,44 +294,38 @@ struct MHD_Response *mhd_response_build(struct request *request, struct reply *r
         return NULL;
     }
     struct MHD_Response *response = NULL;
-    /* HEAD gets no body, so nothing to pace or follow with trailers; and libmicrohttpd would
-     * frame a body of unknown size as chunked even for HEAD (docs/libmicrohttpd.md §2). */
     bool head = request->method_id == METHOD_HEAD;
-    /* Nor a status without content (204, 304): a callback body of unknown size would be
-     * framed as chunked there too. */
-    bool callback = !head && status_has_content(r.status) &&
-                    (r.trailer_count || reply_shape_active(&r.shape));
-    switch (callback && r.kind == RESPONSE_BUFFER ? RESPONSE_STREAM : r.kind) {
-    case RESPONSE_BUFFER:
-        if (r.owned_body) {
-            response = MHD_create_response_from_buffer(r.body_length, r.owned_body,
-                                                       MHD_RESPMEM_MUST_FREE);
-            if (response)
-                r.owned_body = NULL; /* the response frees it */
-        } else {
-            response = MHD_create_response_from_buffer(r.body_length, (void *)r.body,
-                                                       MHD_RESPMEM_PERSISTENT);
-        }
-        break;
-    case RESPONSE_STREAM:
-        if (head && r.stream.length == REPLY_LENGTH_UNKNOWN) {
-            /* libmicrohttpd 0.9.75 writes a chunked body's last chunk even after a HEAD's
-             * head (docs/libmicrohttpd.md §2), which a keep-alive client would read as the
-             * start of its next response. The connection closes after this one, so those
-             * five bytes reach nobody; GET's head differs only by Connection: close. */
-            response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, read_nothing,
-                                                         NULL, NULL);
-            if (response && MHD_add_response_header(response, "Connection", "close") != MHD_YES) {
-                MHD_destroy_response(response);
-                response = NULL;
+    /* Never a callback body for a status without content (204, 304): libmicrohttpd would frame
+     * one of unknown size as chunked even there (docs/libmicrohttpd.md §2). */
+    bool content = status_has_content(r.status);
+    /* What GET gets as a chunked body: a stream of unknown length, a body with trailers (they
+     * travel after the last chunk), a body sliced by ?chunk= (each slice a chunk). */
+    bool chunked = content && ((r.kind == RESPONSE_STREAM &&
+                                r.stream.length == REPLY_LENGTH_UNKNOWN) ||
+                               r.trailer_count || r.shape.chunk);
+    bool callback = content && (r.trailer_count || reply_shape_active(&r.shape));
+    if (head && chunked) {
+        response = build_head_of_chunked();
+    } else {
+        switch (callback && r.kind == RESPONSE_BUFFER ? RESPONSE_STREAM : r.kind) {
+        case RESPONSE_BUFFER:
+            if (r.owned_body) {
+                response = MHD_create_response_from_buffer(r.body_length, r.owned_body,
+                                                           MHD_RESPMEM_MUST_FREE);
+                if (response)
+                    r.owned_body = NULL; /* the response frees it */
+            } else {
+                response = MHD_create_response_from_buffer(r.body_length, (void *)r.body,
+                                                           MHD_RESPMEM_PERSISTENT);
             }
             break;
+        case RESPONSE_STREAM:
+            response = build_stream(request, &r);
+            break;
+        case RESPONSE_TRUNCATED:
+            response = build_truncated(r.body, r.body_length);
+            break;
         }
-        response = build_stream(request, &r);
-        break;
-    case RESPONSE_TRUNCATED:
-        response = build_truncated(r.body, r.body_length);
-        break;
     }
     bool ok = response != NULL;
     for (size_t i = 0; ok && i < r.header_count; i++)

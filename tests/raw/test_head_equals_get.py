@@ -17,8 +17,7 @@ Left out, on purpose:
   walked), /unstable without a seed (random; walked with ?seed=);
 - the chunked streams /sse, /stream/{n}, /stream-bytes/{n} and /trailers: their HEAD closes
   the connection (libmicrohttpd writes a chunked body's last chunk even after a HEAD's head),
-  so it adds Connection: close, and /trailers' HEAD has no trailers to announce a chunked body
-  for (test_streams.py checks their HEAD).
+  so it adds Connection: close (test_streams.py checks their HEAD, and ?chunk='s).
 (/post, /put, /patch and /delete are walked: GET and HEAD both get their 405.)
 """
 

@@ -200,12 +200,17 @@ class StreamTest(unittest.TestCase, BadInputMixin):
     def test_head_of_a_stream_closes_its_connection(self):
         # libmicrohttpd frames a chunked HEAD answer anyway: the connection must close after
         # it, or those bytes would be read as the next response.
-        for target in ("/sse", "/stream/2", "/stream-bytes/10"):
+        for target in ("/sse", "/stream/2", "/stream-bytes/10", "/trailers",
+                       "/bytes/10?seed=1&chunk=3"):
             with self.subTest(target=target), RawConnection(SERVER.port) as c:
+                get_headers = {n.lower() for n, _ in get(target).headers} - {"date"}
                 c.request("HEAD", target)
                 r = c.read_response("HEAD")
                 self.assertEqual(r.status, 200)
                 self.assertIn("close", r.connection_tokens())
+                self.assertIsNone(r.header("Content-Length"))  # GET's body is chunked
+                self.assertEqual({n.lower() for n, _ in r.headers} - {"date", "connection"},
+                                 get_headers)
                 self.assertTrue(c.closed_by_server(timeout=5))
 
     def test_bad_input_is_refused(self):
