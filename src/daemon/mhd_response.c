@@ -191,11 +191,16 @@ static struct MHD_Response *build_stream(struct request *request, struct respons
     uint64_t size = s->stream.length;
     if (r->trailer_count || r->shape.chunk)
         size = MHD_SIZE_UNKNOWN;
-    size_t block = r->shape.chunk && r->shape.chunk < 16384 ? (size_t)r->shape.chunk : 16384;
-    if (r->kind == RESPONSE_STREAM && !r->shape.chunk)
-        block = 1024; /* a stream's pieces are small and should not wait for each other */
+    /* libmicrohttpd allocates a buffer of this size per response: no larger than one piece
+     * can be (a slice of ?chunk= or of ?rate=), so 10,000 slow bodies do not each hold 16 KiB
+     * they never fill. A stream's pieces are small: 1 KiB. */
+    uint64_t block = r->kind == RESPONSE_STREAM ? 1024 : 16384;
+    if (r->shape.chunk && r->shape.chunk < block)
+        block = r->shape.chunk;
+    if (r->shape.rate && rate_slice(r->shape.rate) < block)
+        block = rate_slice(r->shape.rate) < 256 ? 256 : rate_slice(r->shape.rate);
     struct MHD_Response *response =
-        MHD_create_response_from_callback(size, block, read_stream, s, free_stream);
+        MHD_create_response_from_callback(size, (size_t)block, read_stream, s, free_stream);
     if (!response) {
         free(s);
         return NULL;
