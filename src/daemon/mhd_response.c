@@ -3,11 +3,13 @@
  * the library's callbacks; everything else is a buffer. */
 #include "mhd_response.h"
 
+#include "config.h"
 #include "timer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 bool response_add_common_headers(struct MHD_Response *response)
 {
@@ -37,21 +39,94 @@ static ssize_t read_truncated(void *cls, uint64_t position, char *buffer, size_t
     return (ssize_t)n;
 }
 
-/* A reply_stream as a libmicrohttpd callback body: when nothing is due, the connection is
- * suspended and the timer resumes it, since returning 0 without suspending would spin
- * (docs/libmicrohttpd.md §4). */
+/* A body sent through libmicrohttpd's callback: a reply_stream (/drip, /sse), or a finished
+ * buffer that must go out paced, sliced, cut short or followed by trailers. When nothing is
+ * due, the connection is suspended and the timer resumes it, since returning 0 without
+ * suspending would spin (docs/libmicrohttpd.md §4). */
 struct stream_body {
     struct MHD_Connection *connection;
-    struct reply_stream stream;
+    struct reply_stream stream; /* stream.next NULL: the bytes of buffer, stream.length long */
+    const char *buffer;
+    char *owned_buffer;         /* freed with the body */
+    struct reply_shape shape;
+    uint64_t rate_start_us;     /* when the first byte was asked for (after any delay) */
+    uint64_t rate_limit_us;     /* --max-delay: a throttled body is never slower for longer */
 };
+
+/* ?rate=: the first slice goes at once, then rate bytes a second, released a tenth of a
+ * second's worth at a time, so a slow body costs ten wake-ups a second, not one per byte. */
+static uint64_t rate_slice(uint64_t rate)
+{
+    uint64_t slice = rate / 10;
+    return slice < 1 ? 1 : slice > 65536 ? 65536 : slice;
+}
+
+/* How many bytes from position may go now under ?rate=; when none, *wait_us says when the
+ * next slice is due. */
+static uint64_t rate_allowance(struct stream_body *s, uint64_t position, uint64_t *wait_us)
+{
+    uint64_t now = now_us(), rate = s->shape.rate, slice = rate_slice(rate);
+    if (!s->rate_start_us)
+        s->rate_start_us = now;
+    uint64_t elapsed = now - s->rate_start_us;
+    /* Shutdown waits for no throttled body, and no body holds its connection longer than a
+     * delay could: after --max-delay the rest goes at full speed. */
+    if (timer_shutting_down() || elapsed >= s->rate_limit_us)
+        return UINT64_MAX;
+    /* elapsed * rate / 10^6 in two parts, so that neither product can overflow */
+    uint64_t due = slice + (elapsed / 1000000) * rate + (elapsed % 1000000) * rate / 1000000;
+    if (due > position)
+        return due - position;
+    /* The next slice is due when elapsed * rate / 10^6 reaches position. */
+    uint64_t at_us = position / rate * 1000000 + ((position % rate) * 1000000 + rate - 1) / rate;
+    *wait_us = at_us > elapsed ? at_us - elapsed : 1000;
+    return 0;
+}
+
+/* Breaks the body off (?abort_after=, /sse?fail_after=): the client sees the connection end
+ * right after the bytes already sent. Reporting the error alone is not enough: libmicrohttpd
+ * 0.9.75 then marks the connection closed but closes its socket only at the next event on it,
+ * which for a chunked body, or an error before the first byte, is the --timeout later
+ * (docs/libmicrohttpd.md §2). Shutting the socket down is that event, at once. */
+static ssize_t break_off(struct stream_body *s)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(s->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info)
+        shutdown(info->connect_fd, SHUT_RDWR);
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
 
 static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t max)
 {
     struct stream_body *s = cls;
-    if (position >= s->stream.length)
+    if (s->shape.abort && position >= s->shape.abort_after)
+        return break_off(s); /* ?abort_after=: the rest never comes */
+    if (s->stream.length != REPLY_LENGTH_UNKNOWN && position >= s->stream.length)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    uint64_t wait_us = 0;
-    size_t n = s->stream.next(s->stream.context, position, buffer, max, &wait_us);
+    uint64_t limit = max, wait_us = 0;
+    if (s->shape.chunk && s->shape.chunk < limit)
+        limit = s->shape.chunk;
+    if (s->shape.abort && s->shape.abort_after - position < limit)
+        limit = s->shape.abort_after - position;
+    if (s->shape.rate) {
+        uint64_t allowed = rate_allowance(s, position, &wait_us);
+        if (allowed < limit)
+            limit = allowed;
+    }
+    size_t n = 0;
+    if (limit == 0) {
+        n = 0; /* throttled: wait_us says until when */
+    } else if (!s->stream.next) {
+        n = (size_t)(s->stream.length - position < limit ? s->stream.length - position : limit);
+        memcpy(buffer, s->buffer + position, n);
+    } else {
+        n = s->stream.next(s->stream.context, position, buffer, (size_t)limit, &wait_us);
+        if (n == REPLY_STREAM_END)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (n == REPLY_STREAM_BREAK)
+            return break_off(s);
+    }
     if (n)
         return (ssize_t)n;
     MHD_suspend_connection(s->connection);
@@ -61,28 +136,85 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t ma
     return 0;
 }
 
+/* The body of a HEAD answer to a stream: never read, since HEAD gets none. */
+static ssize_t read_nothing(void *cls, uint64_t position, char *buffer, size_t max)
+{
+    (void)cls;
+    (void)position;
+    (void)buffer;
+    (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* The HEAD of what GET gets chunked. libmicrohttpd 0.9.75 writes a chunked body's last chunk
+ * even after a HEAD's head (docs/libmicrohttpd.md §2), which a keep-alive client would read as
+ * the start of its next response. The connection closes after this one, so those bytes reach
+ * nobody; GET's head differs only by Connection: close. */
+static struct MHD_Response *build_head_of_chunked(void)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, read_nothing, NULL, NULL);
+    if (response && MHD_add_response_header(response, "Connection", "close") != MHD_YES) {
+        MHD_destroy_response(response);
+        return NULL;
+    }
+    return response;
+}
+
 static void free_stream(void *cls)
 {
     struct stream_body *s = cls;
     if (s->stream.free_context)
         s->stream.free_context(s->stream.context);
+    free(s->owned_buffer);
     free(s);
 }
 
-/* Takes *stream over (it is cleared): the response frees its context from now on. */
-static struct MHD_Response *build_stream(struct request *request, struct reply_stream *stream)
+/* Takes r's stream or buffer over (cleared in r): the response frees it from now on. A body
+ * with trailers, or sliced by ?chunk=, is chunked (its size left unknown to libmicrohttpd):
+ * trailers travel only in a chunked body's last chunk, and each slice is then one chunk a
+ * client can see. */
+static struct MHD_Response *build_stream(struct request *request, struct response *r)
 {
     struct stream_body *s = malloc(sizeof *s);
     if (!s)
         return NULL;
-    *s = (struct stream_body){ request->transport_context, *stream };
+    *s = (struct stream_body){ .connection = request->transport_context, .shape = r->shape,
+                               .rate_limit_us = request->config->max_delay_ms * 1000 };
+    if (r->kind == RESPONSE_STREAM) {
+        s->stream = r->stream;
+    } else {
+        s->stream.length = r->body_length;
+        s->buffer = r->body;
+        s->owned_buffer = r->owned_body;
+    }
+    uint64_t size = s->stream.length;
+    if (r->trailer_count || r->shape.chunk)
+        size = MHD_SIZE_UNKNOWN;
+    /* libmicrohttpd allocates a buffer of this size per response: no larger than one piece
+     * can be (a slice of ?chunk= or of ?rate=), so 10,000 slow bodies do not each hold 16 KiB
+     * they never fill. A stream's pieces are small: 1 KiB. */
+    uint64_t block = r->kind == RESPONSE_STREAM ? 1024 : 16384;
+    if (r->shape.chunk && r->shape.chunk < block)
+        block = r->shape.chunk;
+    if (r->shape.rate && rate_slice(r->shape.rate) < block)
+        block = rate_slice(r->shape.rate) < 256 ? 256 : rate_slice(r->shape.rate);
     struct MHD_Response *response =
-        MHD_create_response_from_callback(s->stream.length, 1024, read_stream, s, free_stream);
+        MHD_create_response_from_callback(size, (size_t)block, read_stream, s, free_stream);
     if (!response) {
         free(s);
         return NULL;
     }
-    *stream = (struct reply_stream){ 0 };
+    for (size_t i = 0; i < r->trailer_count; i++)
+        if (MHD_add_response_footer(response, r->trailers[i].name, r->trailers[i].value) !=
+            MHD_YES) {
+            MHD_destroy_response(response); /* frees s, which owns the body now */
+            r->stream = (struct reply_stream){ 0 };
+            r->owned_body = NULL;
+            return NULL;
+        }
+    r->stream = (struct reply_stream){ 0 };
+    r->owned_body = NULL;
     return response;
 }
 
@@ -167,24 +299,38 @@ struct MHD_Response *mhd_response_build(struct request *request, struct reply *r
         return NULL;
     }
     struct MHD_Response *response = NULL;
-    switch (r.kind) {
-    case RESPONSE_BUFFER:
-        if (r.owned_body) {
-            response = MHD_create_response_from_buffer(r.body_length, r.owned_body,
-                                                       MHD_RESPMEM_MUST_FREE);
-            if (response)
-                r.owned_body = NULL; /* the response frees it */
-        } else {
-            response = MHD_create_response_from_buffer(r.body_length, (void *)r.body,
-                                                       MHD_RESPMEM_PERSISTENT);
+    bool head = request->method_id == METHOD_HEAD;
+    /* Never a callback body for a status without content (204, 304): libmicrohttpd would frame
+     * one of unknown size as chunked even there (docs/libmicrohttpd.md §2). */
+    bool content = status_has_content(r.status);
+    /* What GET gets as a chunked body: a stream of unknown length, a body with trailers (they
+     * travel after the last chunk), a body sliced by ?chunk= (each slice a chunk). */
+    bool chunked = content && ((r.kind == RESPONSE_STREAM &&
+                                r.stream.length == REPLY_LENGTH_UNKNOWN) ||
+                               r.trailer_count || r.shape.chunk);
+    bool callback = content && (r.trailer_count || reply_shape_active(&r.shape));
+    if (head && chunked) {
+        response = build_head_of_chunked();
+    } else {
+        switch (callback && r.kind == RESPONSE_BUFFER ? RESPONSE_STREAM : r.kind) {
+        case RESPONSE_BUFFER:
+            if (r.owned_body) {
+                response = MHD_create_response_from_buffer(r.body_length, r.owned_body,
+                                                           MHD_RESPMEM_MUST_FREE);
+                if (response)
+                    r.owned_body = NULL; /* the response frees it */
+            } else {
+                response = MHD_create_response_from_buffer(r.body_length, (void *)r.body,
+                                                           MHD_RESPMEM_PERSISTENT);
+            }
+            break;
+        case RESPONSE_STREAM:
+            response = build_stream(request, &r);
+            break;
+        case RESPONSE_TRUNCATED:
+            response = build_truncated(r.body, r.body_length);
+            break;
         }
-        break;
-    case RESPONSE_STREAM:
-        response = build_stream(request, &r.stream);
-        break;
-    case RESPONSE_TRUNCATED:
-        response = build_truncated(r.body, r.body_length);
-        break;
     }
     bool ok = response != NULL;
     for (size_t i = 0; ok && i < r.header_count; i++)
@@ -197,6 +343,7 @@ struct MHD_Response *mhd_response_build(struct request *request, struct reply *r
                         "the connection is closed\n", request->method, request->path);
         return NULL;
     }
-    *body_length = r.body_length;
+    /* For the access log: a stream of unknown length is logged as 0 bytes. */
+    *body_length = r.body_length == REPLY_LENGTH_UNKNOWN ? 0 : r.body_length;
     return response;
 }

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 /* Uppercase, while /range/ bytes are lowercase letters: the delimiter can never occur in a
@@ -497,17 +496,6 @@ static void fill_random(char *out, size_t length, uint64_t seed)
     }
 }
 
-static uint64_t unpredictable_seed(void)
-{
-    uint64_t seed;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
-        return seed;
-    /* No entropy yet (early boot): the clock still differs between requests. */
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 void conditional_bytes(struct request *request, struct reply *reply)
 {
     uint64_t n, seed;
@@ -534,7 +522,7 @@ void conditional_bytes(struct request *request, struct reply *reply)
         reply_out_of_memory(reply, request);
         return;
     }
-    fill_random(body, (size_t)n, seed_text ? seed : unpredictable_seed());
+    fill_random(body, (size_t)n, seed_text ? seed : hash_fresh_seed());
     reply->owned_body = body;
     reply->body = body;
 }

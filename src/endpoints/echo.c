@@ -13,6 +13,7 @@
 #include "urlencode.h"
 #include "utf8.h"
 #include "strbuf.h"
+#include "numbers.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -636,4 +637,74 @@ void echo_user_agent(struct request *request, struct reply *reply)
     const char *agent = request_header(request, "User-Agent");
     json_t *value = agent ? echo_json_text(agent, strlen(agent)) : json_null();
     send_echo(request, reply, value ? json_pack("{s:o}", "user-agent", value) : NULL);
+}
+
+/* --- /stream/{n}: the echo as n JSON lines --------------------------------------------- */
+
+#define STREAM_LINES_MAX 100 /* httpbin's bound */
+
+/* The lines, made at once (at most 100 small echoes) and sent one per piece: each line is its
+ * own chunk on HTTP/1.1, so a client reading line by line sees them arrive apart. */
+struct line_stream {
+    char *text;
+    size_t length;
+};
+
+static size_t next_line(void *context, uint64_t position, char *buffer, size_t max,
+                        uint64_t *wait_us)
+{
+    (void)wait_us;
+    const struct line_stream *s = context;
+    if (position >= s->length)
+        return REPLY_STREAM_END;
+    const char *start = s->text + position;
+    const char *newline = memchr(start, '\n', s->length - (size_t)position);
+    size_t n = newline ? (size_t)(newline - start) + 1 : s->length - (size_t)position;
+    if (n > max)
+        n = max;
+    memcpy(buffer, start, n);
+    return n;
+}
+
+static void free_line_stream(void *context)
+{
+    struct line_stream *s = context;
+    free(s->text);
+    free(s);
+}
+
+void echo_stream(struct request *request, struct reply *reply)
+{
+    uint64_t n;
+    if (!parse_uint(request->tail, STREAM_LINES_MAX, &n)) {
+        reply_bad_parameter(reply, request, "{n}", "a number of lines from 0 to 100",
+                            "行数，0 到 100");
+        return;
+    }
+    struct strbuf lines = { 0 };
+    struct echo_body body = { "", 0, NULL, NULL };
+    json_t *echo = describe_request(request, request->method, &body);
+    bool ok = echo != NULL;
+    for (uint64_t i = 0; ok && i < n; i++) {
+        ok = json_object_set_new(echo, "id", json_integer((json_int_t)i)) == 0;
+        char *line = ok ? json_dumps(echo, JSON_COMPACT) : NULL;
+        ok = line != NULL;
+        if (ok) {
+            strbuf_append(&lines, line);
+            strbuf_append(&lines, "\n");
+        }
+        free(line);
+    }
+    json_decref(echo);
+    struct line_stream *s = ok && !strbuf_failed(&lines) ? malloc(sizeof *s) : NULL;
+    if (!s) {
+        strbuf_free(&lines);
+        reply_error(reply, request, 500, "The echo could not be built (out of memory).",
+                    "无法生成回显（内存不足）。");
+        return;
+    }
+    s->text = strbuf_take(&lines, &s->length);
+    reply->status = 200;
+    reply->content_type = "application/x-ndjson";
+    reply->stream = (struct reply_stream){ REPLY_LENGTH_UNKNOWN, next_line, s, free_line_stream };
 }

@@ -49,6 +49,14 @@ void echo_deflate(struct request *request, struct reply *reply);
 void echo_brotli(struct request *request, struct reply *reply);
 void echo_zstd(struct request *request, struct reply *reply);
 
+/* /stream/{n}: n JSON lines, each the request's echo with "id" 0..n-1, one chunk each. */
+void echo_stream(struct request *request, struct reply *reply);
+
+/* streams.c: /sse, /stream-bytes/{n}, /trailers (README "Streams") */
+void streams_sse(struct request *request, struct reply *reply);
+void streams_bytes(struct request *request, struct reply *reply);
+void streams_trailers(struct request *request, struct reply *reply);
+
 /* auth.c: /basic-auth, /hidden-basic-auth, /digest-auth, /bearer, /proxy-auth, /forbidden (SPEC §6) */
 void auth_basic(struct request *request, struct reply *reply);
 void auth_hidden_basic(struct request *request, struct reply *reply);

@@ -659,7 +659,9 @@ void status_handle(struct request *request, struct reply *reply)
     bool plain = request->protocol == PROTOCOL_H1 && !has_header_parameters(request) &&
                  code != 405 && code != 101 &&
                  !(code < 200 && request_is_http10(request)) &&
-                 !(code == 206 && request_header(request, "Range"));
+                 !(code == 206 && request_header(request, "Range")) &&
+                 /* a shaped body, or a drawn delay's Server-Timing, is this request's own */
+                 !reply_shape_active(&reply->shape) && !reply_get_header(reply, "Server-Timing");
     if (plain && (reply->shared = cached_response(request, choice, &reply->shared_length))) {
         bool interim = code < 200;
         reply->status = interim ? DEFAULT_FINAL_AFTER_INTERIM : code;

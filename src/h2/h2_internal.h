@@ -61,6 +61,9 @@ struct h2_stream {
     void *free_argument;
     bool out_streamed;
     struct h2_chunk *chunks, *chunks_tail;
+    /* A reset asked for while pieces still wait: sent once they are (a body cut at a byte). */
+    bool reset_pending;
+    uint32_t reset_code;
 };
 
 /* A piece of a streamed body (h2_stream_write), copied. */

@@ -44,6 +44,7 @@ struct h2_exchange {
     struct response response;
     bool response_built;
     uint64_t sent;          /* body bytes handed to the transport */
+    uint64_t body_started_us; /* when the first piece went (?rate= ends at --max-delay) */
     bool client_gone;       /* a call on the stream found it closed */
     bool logged;
     bool interim_sent;      /* before a delay */
@@ -341,46 +342,115 @@ static size_t response_fields(struct h2_exchange *x, struct h2_field *fields, si
         fields[count++] = (struct h2_field){ r->headers[i].name, strlen(r->headers[i].name),
                                              r->headers[i].value, strlen(r->headers[i].value) };
     bool describes_body = x->request.method_id == METHOD_HEAD || r->status == 304;
-    if (describes_body && r->status != 204) {
+    /* A stream of unknown length (/sse) has no length to describe. */
+    if (describes_body && r->status != 204 && r->body_length != REPLY_LENGTH_UNKNOWN) {
         int n = snprintf(length_text, length_size, "%llu", (unsigned long long)r->body_length);
         fields[count++] = (struct h2_field){ "content-length", 14, length_text, (size_t)n };
     }
     return count;
 }
 
-static void pump_stream(void *argument);
+/* ?rate= paces a body in slices of a tenth of a second's worth (README "Shaping"). */
+#define RATE_TICK_US 100000
 
-/* A body made over time (/drip): asks for what is due, hands it over, and waits on the timer
- * thread for the rest. Runs on the loop thread first, then on the timer's. */
-static void pump_stream(void *argument)
+static void pump_body(void *argument);
+
+/* The end of a body: trailers (a HEADERS frame after the DATA) when the reply has any. */
+static bool finish_body(struct h2_exchange *x, const char *piece, size_t n)
+{
+    const struct response *r = &x->response;
+    if (!r->trailer_count)
+        return h2_stream_write(x->stream, piece, n, true);
+    struct h2_field trailers[REPLY_MAX_TRAILERS];
+    for (size_t i = 0; i < r->trailer_count; i++)
+        trailers[i] = (struct h2_field){ r->trailers[i].name, strlen(r->trailers[i].name),
+                                         r->trailers[i].value, strlen(r->trailers[i].value) };
+    if (n && !h2_stream_write(x->stream, piece, n, false))
+        return false;
+    return h2_stream_end_with_trailers(x->stream, trailers, r->trailer_count);
+}
+
+/* Schedules the next turn of pump_body, or gives up on the stream when it cannot. */
+static void pump_later(struct h2_exchange *x, uint64_t wait_us)
+{
+    if (timer_call_at(now_us() + (wait_us ? wait_us : 1000), pump_body, x))
+        return;
+    h2_stream_reset(x->stream, NGHTTP2_INTERNAL_ERROR);
+    log_exchange(x, x->response.status, x->sent, "error");
+    exchange_free(x);
+}
+
+/* A body handed over piece by piece: one made over time (/drip, /sse: asks the reply's
+ * stream for what is due), or a buffer that is shaped (?rate=, ?chunk=, ?abort_after=) or
+ * followed by trailers. Runs on the loop thread first, then on the timer's; never waits. */
+static void pump_body(void *argument)
 {
     struct h2_exchange *x = argument;
-    struct reply_stream *s = &x->response.stream;
+    const struct response *r = &x->response;
+    const struct reply_shape *shape = &r->shape;
+    bool buffer = r->kind != RESPONSE_STREAM;
+    uint64_t length = buffer ? r->body_length : r->stream.length;
+    /* Past --max-delay a throttled body goes at full speed, as over HTTP/1.1. */
+    bool paced = shape->rate &&
+                 now_us() - x->body_started_us < served.config->max_delay_ms * 1000;
+    uint64_t allowance = paced ? (shape->rate / 10 ? shape->rate / 10 : 1) : UINT64_MAX;
     char piece[STREAM_PIECE];
     for (;;) {
+        if (shape->abort && x->sent >= shape->abort_after) {
+            /* ?abort_after=: the stream is reset there, as HTTP/1.1 closes the connection. */
+            log_exchange(x, r->status, x->sent, "aborted");
+            h2_stream_reset(x->stream, NGHTTP2_INTERNAL_ERROR);
+            exchange_free(x);
+            return;
+        }
+        if (allowance == 0) {
+            pump_later(x, RATE_TICK_US);
+            return;
+        }
+        size_t max = sizeof piece;
+        if (shape->chunk && shape->chunk < max)
+            max = (size_t)shape->chunk;
+        if (allowance < max)
+            max = (size_t)allowance;
+        if (shape->abort && shape->abort_after - x->sent < max)
+            max = (size_t)(shape->abort_after - x->sent);
+        if (length != REPLY_LENGTH_UNKNOWN && length - x->sent < max)
+            max = (size_t)(length - x->sent);
         uint64_t wait_us = 0;
         size_t n = 0;
-        if (x->sent < s->length) {
-            size_t max = s->length - x->sent < sizeof piece ? (size_t)(s->length - x->sent)
-                                                            : sizeof piece;
-            n = s->next(s->context, x->sent, piece, max, &wait_us);
+        if (buffer) {
+            n = max;
+            memcpy(piece, r->body + x->sent, n);
+        } else if (length == REPLY_LENGTH_UNKNOWN || x->sent < length) {
+            n = r->stream.next(r->stream.context, x->sent, piece, max, &wait_us);
         }
-        if (n == 0 && x->sent < s->length) {
-            if (!timer_call_at(now_us() + (wait_us ? wait_us : 1000), pump_stream, x)) {
-                h2_stream_reset(x->stream, NGHTTP2_INTERNAL_ERROR);
-                log_exchange(x, x->response.status, x->sent, "error");
-                exchange_free(x);
-            }
+        /* A stream broken off on purpose (/sse?fail_after=): RST_STREAM, as HTTP/1.1 closes. */
+        if (n == REPLY_STREAM_BREAK) {
+            log_exchange(x, r->status, x->sent, "error");
+            h2_stream_reset(x->stream, NGHTTP2_INTERNAL_ERROR);
+            exchange_free(x);
+            return;
+        }
+        /* The end of a stream of unknown length (REPLY_LENGTH_UNKNOWN: /sse, /stream/{n}). */
+        bool end = n == REPLY_STREAM_END;
+        if (end)
+            n = 0;
+        if (n == 0 && !end && x->sent < length) {
+            pump_later(x, wait_us);
             return;
         }
         x->sent += n;
-        bool last = x->sent >= s->length;
-        if (!h2_stream_write(x->stream, piece, n, last)) {
+        allowance -= paced ? n : 0;
+        bool last = end || x->sent >= length;
+        if (last)
+            log_exchange(x, r->status, x->sent, "ok");
+        bool written = last ? finish_body(x, piece, n)
+                            : h2_stream_write(x->stream, piece, n, false);
+        if (!written) {
             x->client_gone = true;
             last = true;
         }
         if (last) {
-            log_exchange(x, x->response.status, x->sent, "ok");
             exchange_free(x);
             return;
         }
@@ -420,13 +490,15 @@ static void answer(void *argument)
     const struct response *r = &x->response;
     switch (r->kind) {
     case RESPONSE_BUFFER:
-        /* The exchange is freed with the body it points into, once the transport is done. */
-        log_exchange(x, r->status, r->body_length, "ok");
-        if (!h2_stream_respond(x->stream, r->status, fields, count, r->body,
-                               (size_t)r->body_length, exchange_free, x)) {
-            /* exchange_free has run: the stream was gone. */
+        if (!reply_shape_active(&r->shape) && !r->trailer_count) {
+            /* The exchange is freed with the body it points into, once the transport is
+             * done with it. */
+            log_exchange(x, r->status, r->body_length, "ok");
+            h2_stream_respond(x->stream, r->status, fields, count, r->body,
+                              (size_t)r->body_length, exchange_free, x);
+            return;
         }
-        return;
+        break; /* shaped or with trailers: piece by piece, below */
     case RESPONSE_TRUNCATED:
         /* content-length promises the whole body; half is sent, then the stream ends. */
         log_exchange(x, r->status, r->body_length / 2, fault ? fault : "ok");
@@ -435,22 +507,25 @@ static void answer(void *argument)
         exchange_free(x);
         return;
     case RESPONSE_STREAM:
-        if (!h2_stream_respond_streamed(x->stream, r->status, fields, count,
-                                        r->stream.length)) {
-            x->client_gone = true;
-            log_exchange(x, r->status, 0, "ok");
-            exchange_free(x);
-            return;
-        }
-        if (x->request.method_id == METHOD_HEAD || r->stream.length == 0) {
-            h2_stream_write(x->stream, "", 0, true);
-            log_exchange(x, r->status, 0, "ok");
-            exchange_free(x);
-            return;
-        }
-        pump_stream(x);
+        break;
+    }
+    uint64_t length = r->kind == RESPONSE_STREAM ? r->stream.length : r->body_length;
+    if (!h2_stream_respond_streamed(x->stream, r->status, fields, count,
+                                    length == REPLY_LENGTH_UNKNOWN ? H2_LENGTH_UNKNOWN
+                                                                   : length)) {
+        x->client_gone = true;
+        log_exchange(x, r->status, 0, "ok");
+        exchange_free(x);
         return;
     }
+    if (x->request.method_id == METHOD_HEAD || length == 0) {
+        log_exchange(x, r->status, 0, "ok");
+        finish_body(x, "", 0);
+        exchange_free(x);
+        return;
+    }
+    x->body_started_us = now_us();
+    pump_body(x);
 }
 
 /* The body limit a route's precheck set (/upload?max=), checked on the whole body, which

@@ -582,9 +582,14 @@ static ssize_t read_streamed_body(nghttp2_session *nghttp2, int32_t stream_id, u
             return (ssize_t)count;
         }
         free(chunk);
+        /* One piece a DATA frame: the app sliced the body on purpose (?chunk=, /drip). */
+        break;
     }
-    if (count == 0)
+    if (count == 0) {
+        if (stream->reset_pending) /* every piece before the cut is out */
+            nghttp2_submit_rst_stream(nghttp2, NGHTTP2_FLAG_NONE, stream_id, stream->reset_code);
         return NGHTTP2_ERR_DEFERRED;
+    }
     return (ssize_t)count;
 }
 
@@ -971,6 +976,12 @@ void h2_command_run(struct h2_command *command)
             result = 0; /* not deferred: nghttp2 will read the piece on its own */
         break;
     case H2_RESET:
+        if (stream->out_streamed && stream->chunks) {
+            /* Pieces written before the reset go first (RST_STREAM would overtake them). */
+            stream->reset_pending = true;
+            stream->reset_code = command->error_code;
+            break;
+        }
         result = nghttp2_submit_rst_stream(nghttp2, NGHTTP2_FLAG_NONE, stream->id,
                                            command->error_code);
         break;

@@ -176,6 +176,23 @@ bool reply_add_header(struct reply *reply, const char *name, const char *value)
     return true;
 }
 
+bool reply_add_trailer(struct reply *reply, const char *name, const char *value)
+{
+    if (!value || reply->trailer_count == REPLY_MAX_TRAILERS) {
+        reply->failed = true;
+        return false;
+    }
+    if (!header_value_is_safe(value))
+        return false;
+    reply->trailers[reply->trailer_count++] = (struct reply_header){ name, value };
+    return true;
+}
+
+bool reply_shape_active(const struct reply_shape *shape)
+{
+    return shape->rate || shape->chunk || shape->abort;
+}
+
 const char *reply_get_header(const struct reply *reply, const char *name)
 {
     for (size_t i = 0; i < reply->header_count; i++)

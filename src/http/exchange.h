@@ -179,12 +179,39 @@ extern const char *const fault_names[FAULT_COUNT];
  * it is not called again (length is known). free_context, if set, runs when the response is
  * gone. */
 struct reply_stream {
+    /* REPLY_LENGTH_UNKNOWN: the body ends when next() says so (chunked on HTTP/1.1). */
     uint64_t length;
     size_t (*next)(void *context, uint64_t position, char *buffer, size_t max,
                    uint64_t *wait_us);
     void *context;
     void (*free_context)(void *context);
 };
+
+/* A stream whose end is known only when it comes (/sse, /stream/{n}): HTTP/1.1 frames it
+ * with chunked transfer coding, HTTP/2 with END_STREAM on its last DATA frame. */
+#define REPLY_LENGTH_UNKNOWN UINT64_MAX
+/* What next() may return besides a byte count: the body is complete (a stream of unknown
+ * length), or it is broken off on purpose (/sse?fail_after=, ?abort_after=): HTTP/1.1 closes
+ * the connection without finishing the body, HTTP/2 resets the stream. */
+#define REPLY_STREAM_END ((size_t)-1)
+#define REPLY_STREAM_BREAK ((size_t)-2)
+
+/* How the body goes out, on any URL (?rate=, ?chunk=, ?abort_after=; README "Shaping"):
+ * the transport applies it to whatever body the reply has, without a thread per
+ * connection. All zero: as fast as the transport can. */
+struct reply_shape {
+    uint64_t rate;        /* bytes per second, 0 for unthrottled */
+    uint64_t chunk;       /* at most this many bytes per write, each its own chunk on
+                           * HTTP/1.1 (a DATA frame on HTTP/2); 0 for the transport's own */
+    bool abort;           /* break the body off (REPLY_STREAM_BREAK) after abort_after bytes */
+    uint64_t abort_after;
+};
+/* True when shape asks for anything (a shaped body is never a shared, prebuilt one). */
+bool reply_shape_active(const struct reply_shape *shape);
+
+/* Trailer fields (/trailers): sent after the body, on HTTP/1.1 in the last chunk (so the body
+ * is chunked), on HTTP/2 as a trailing HEADERS frame. */
+#define REPLY_MAX_TRAILERS 8
 
 /* A connection handed over after a 101 (the WebSocket echo): its socket, the bytes the client
  * sent right behind its handshake, and how to give it back. The transport fills it in;
@@ -287,6 +314,12 @@ struct reply {
      * are asked for and kept: for a body made once and kept as long as the slots (a page).
      * NULL: a coded form is made for each response. */
     struct once *coded_forms;
+    /* Trailer fields after the body (names checked by the handler, values by
+     * reply_add_trailer); the handler announces them in a Trailer header. */
+    struct reply_header trailers[REPLY_MAX_TRAILERS];
+    size_t trailer_count;
+    /* How the body is paced, sliced or cut (?rate=, ?chunk=, ?abort_after=). */
+    struct reply_shape shape;
 };
 
 /* What a reply asks the transport to do. A reply is filled field by field by its handler;
@@ -313,6 +346,8 @@ bool reply_set_header(struct reply *reply, const char *name, const char *value);
  * checks and failure as reply_set_header. */
 bool reply_add_header(struct reply *reply, const char *name, const char *value);
 const char *reply_get_header(const struct reply *reply, const char *name);
+/* Adds a trailer field; the same value checks and failure as reply_add_header. */
+bool reply_add_trailer(struct reply *reply, const char *name, const char *value);
 void reply_remove_header(struct reply *reply, const char *name);
 
 /* The reply explains status code (sub-status sub, 0 for none): it takes the catalogue entry

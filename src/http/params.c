@@ -1,6 +1,7 @@
 #include "params.h"
 
 #include "config.h"
+#include "hash.h"
 #include "httpdate.h"
 #include "numbers.h"
 
@@ -152,6 +153,20 @@ static bool is_tchar(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool params_read_seed(struct request *request, struct reply *reply, uint64_t *seed)
+{
+    const char *text = request_query(request, "seed");
+    if (!text) {
+        *seed = hash_fresh_seed();
+        return true;
+    }
+    if (parse_uint(text, UINT64_MAX, seed))
+        return true;
+    reply_bad_parameter(reply, request, "seed", "an integer from 0 to 18446744073709551615",
+                        "0 到 18446744073709551615 之间的整数");
+    return false;
 }
 
 bool params_valid_token(const char *value)

@@ -31,6 +31,10 @@ void params_refuse_location_host(struct request *request, struct reply *reply,
  * or NULL when invalid. */
 const char *params_retry_after(struct request *request, const char *value);
 
+/* ?seed=N into *seed, or a fresh random seed when there is none. False, with a 400 in reply,
+ * when present and not a whole number that fits 64 bits. */
+bool params_read_seed(struct request *request, struct reply *reply, uint64_t *seed);
+
 /* A header or method name: an RFC 9110 token of at most 64 bytes. */
 bool params_valid_token(const char *value);
 

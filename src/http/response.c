@@ -268,7 +268,13 @@ bool response_from_reply(struct request *request, struct reply *reply, struct re
 static bool build_response(struct request *request, struct reply *reply, struct response *out,
                            bool negotiate)
 {
-    *out = (struct response){ .status = reply->status, .kind = RESPONSE_BUFFER };
+    *out = (struct response){ .status = reply->status, .kind = RESPONSE_BUFFER,
+                              .shape = reply->shape };
+    /* Trailers only follow a body a client can see end: never after a 204 or a 304. */
+    if (status_has_content(reply->status)) {
+        memcpy(out->trailers, reply->trailers, reply->trailer_count * sizeof *out->trailers);
+        out->trailer_count = reply->trailer_count;
+    }
     enum reply_kind kind = reply_kind(reply);
     if (kind == REPLY_FAULT || kind == REPLY_STREAM) /* the faults that get here: truncate */
         return shaped_body(reply, out); /* streams are sent as made: never coded */

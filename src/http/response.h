@@ -30,6 +30,14 @@ struct response {
     uint64_t body_length;  /* what a GET receives (Content-Length) */
     char *owned_body;      /* malloc'ed bytes body points into, for the transport to free */
     struct reply_stream stream;
+    /* Trailer fields after the body (the reply's, copied): a transport sends them after the
+     * last byte (HTTP/1.1: in a chunked body's last chunk; HTTP/2: a trailing HEADERS frame).
+     * Whichever kind the body is, a transport that has trailers or a shape to apply sends it
+     * as a stream (mhd_response.c shows how). */
+    struct reply_header trailers[REPLY_MAX_TRAILERS];
+    size_t trailer_count;
+    /* The reply's pacing, slicing and cut (?rate=, ?chunk=, ?abort_after=). */
+    struct reply_shape shape;
 };
 
 /* What ?encoding= and Accept-Encoding ask of a request's response (README "Compression"). */

@@ -2,6 +2,7 @@
 
 #include "config.h"
 #include "numbers.h"
+#include "shaping.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,8 +137,10 @@ static const char *parameter_at(struct request *r, const char *target, const cha
     return name ? name : "?";
 }
 
-/* ?format=, ?lang= and the Accept headers; ?delay= on every URL. False with a 400 reply. */
-static bool read_common_parameters(struct request *r, struct reply *reply)
+/* ?format=, ?lang= and the Accept headers; the shaping parameters (?delay=, ?rate=, ...) on
+ * every URL. False with a 400 reply. */
+static bool read_common_parameters(struct request *r, struct reply *reply,
+                                   struct shaping *shaping)
 {
     /* Both transports decode the path and parameters and would stop at a decoded NUL, so
      * "location=/a%00b" would silently become "/a": refuse instead of guessing. */
@@ -158,18 +161,7 @@ static bool read_common_parameters(struct request *r, struct reply *reply)
         reply_bad_parameter(reply, r, "lang", "zh or en", "zh 或 en");
         return false;
     }
-    const char *delay = request_query(r, "delay");
-    uint64_t max = r->config->max_delay_ms;
-    if (delay && !parse_seconds_ms(delay, max, &reply->delay_ms)) {
-        reply_bad_parameter(
-            reply, r, "delay",
-            request_printf(r, "seconds from 0 to %llu.%03llu (--max-delay), at most 3 decimals",
-                           (unsigned long long)(max / 1000), (unsigned long long)(max % 1000)),
-            request_printf(r, "0 到 %llu.%03llu 秒（--max-delay），最多 3 位小数",
-                           (unsigned long long)(max / 1000), (unsigned long long)(max % 1000)));
-        return false;
-    }
-    return true;
+    return shaping_read(r, reply, shaping);
 }
 
 /* A reply that lost a header (reply.failed) is never sent as it is: a 500 says so instead,
@@ -193,11 +185,14 @@ static void replace_failed_reply(struct request *r, struct reply *reply)
 uint64_t route_decide(struct request *request, struct reply *reply)
 {
     uint64_t delay_ms = 0;
-    if (read_common_parameters(request, reply)) {
-        delay_ms = reply->delay_ms;
+    struct shaping shaping;
+    if (read_common_parameters(request, reply, &shaping)) {
+        /* Before the handler, so it sees the body will be shaped; after it, because a handler
+         * may start its reply afresh (reply_error). */
+        shaping_apply(&shaping, reply);
         route_dispatch(request, reply);
-        if (reply->delay_ms > delay_ms)
-            delay_ms = reply->delay_ms; /* an endpoint's own wait (/delay/{s}) */
+        shaping_apply(&shaping, reply);
+        delay_ms = reply->delay_ms; /* the longer of ?delay= and an endpoint's (/delay/{s}) */
     }
     if (reply->failed)
         replace_failed_reply(request, reply);

@@ -1,6 +1,9 @@
 /* FNV-1a and splitmix64: see hash.h for the contract. */
 #include "hash.h"
 
+#include <sys/random.h>
+#include <time.h>
+
 #define FNV1A64_PRIME 0x100000001b3ULL
 
 uint64_t hash_fnv1a64(uint64_t hash, const void *data, size_t length)
@@ -30,4 +33,15 @@ uint64_t hash_splitmix64(uint64_t *state)
 double hash_unit_interval(uint64_t x)
 {
     return (double)(x >> 11) * 0x1.0p-53;
+}
+
+uint64_t hash_fresh_seed(void)
+{
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+        return seed;
+    /* No entropy yet (early boot): the clock still differs between requests. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }

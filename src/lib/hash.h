@@ -21,5 +21,8 @@ uint64_t hash_fnv1a64(uint64_t hash, const void *data, size_t length);
 uint64_t hash_fnv1a64_string(const char *text);
 uint64_t hash_splitmix64(uint64_t *state);
 double hash_unit_interval(uint64_t x);
+/* A seed for a draw nobody asked to reproduce (no ?seed=): from the kernel's random source,
+ * or from the clock while it has no entropy yet (early boot). */
+uint64_t hash_fresh_seed(void);
 
 #endif

@@ -212,6 +212,73 @@ class SameAnswerOverBothProtocols(unittest.TestCase):
             server.stop()
 
 
+class StreamsAndShapingOverH2(unittest.TestCase):
+    """Issue 13's streams, trailers and shaping, carried by HTTP/2 frames."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = StatusdServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def run_stream(self, path, timeout=10):
+        client = Client(self.server.port)
+        try:
+            stream = client.request(path)
+            self.assertTrue(client.pump(client.finished(stream), timeout=timeout * SLOWDOWN))
+            return client, stream
+        finally:
+            client.close()
+
+    def test_trailers_are_a_headers_frame_after_the_data(self):
+        client, stream = self.run_stream("/trailers?trailer=X-Checksum:abc&trailer=X-Rows:3")
+        trailers = client.of(stream, h2.events.TrailersReceived)
+        self.assertEqual(len(trailers), 1)
+        fields = dict(trailers[0].headers)
+        self.assertEqual((fields["x-checksum"], fields["x-rows"]), ("abc", "3"))
+        data = b"".join(e.data for e in client.of(stream, h2.events.DataReceived))
+        self.assertGreater(len(data), 0)
+        # The trailers end the stream, after every DATA frame.
+        kinds = [type(e).__name__ for e in client.events if getattr(e, "stream_id", 0) == stream]
+        self.assertLess(max(i for i, k in enumerate(kinds) if k == "DataReceived"),
+                        kinds.index("TrailersReceived"))
+
+    def test_chunk_makes_one_data_frame_per_slice(self):
+        client, stream = self.run_stream("/bytes/1000?seed=1&chunk=100")
+        sizes = [len(e.data) for e in client.of(stream, h2.events.DataReceived) if e.data]
+        self.assertEqual(sum(sizes), 1000)
+        self.assertTrue(all(size <= 100 for size in sizes), sizes)
+        self.assertGreaterEqual(len(sizes), 10)
+
+    def test_rate_paces_the_body(self):
+        started = time.monotonic()
+        client, stream = self.run_stream("/bytes/2000?seed=1&rate=2000")
+        elapsed = time.monotonic() - started
+        data = b"".join(e.data for e in client.of(stream, h2.events.DataReceived))
+        self.assertEqual(len(data), 2000)
+        # A tenth of a second's worth at once, then 200 bytes every 0.1 s: about 0.9 s.
+        self.assertGreaterEqual(elapsed, 0.8)
+
+    def test_abort_after_resets_the_stream_there(self):
+        client, stream = self.run_stream("/bytes/5000?seed=1&abort_after=1200")
+        data = b"".join(e.data for e in client.of(stream, h2.events.DataReceived))
+        self.assertEqual(len(data), 1200)
+        self.assertEqual(client.of(stream, h2.events.StreamReset)[0].error_code, INTERNAL_ERROR)
+
+    def test_sse_and_stream_lines(self):
+        client, stream = self.run_stream("/sse?count=3&interval=0.1")
+        text = b"".join(e.data for e in client.of(stream, h2.events.DataReceived)).decode()
+        self.assertEqual([l for l in text.splitlines() if l.startswith("id:")],
+                         ["id: 1", "id: 2", "id: 3"])
+        client, stream = self.run_stream("/sse?count=5&interval=0.1&fail_after=2")
+        self.assertEqual(client.of(stream, h2.events.StreamReset)[0].error_code, INTERNAL_ERROR)
+        client, stream = self.run_stream("/stream/3")
+        lines = b"".join(e.data for e in client.of(stream, h2.events.DataReceived)).splitlines()
+        self.assertEqual([json.loads(l)["id"] for l in lines], [0, 1, 2])
+
+
 class InterimResponses(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

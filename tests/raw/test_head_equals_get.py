@@ -15,6 +15,9 @@ Left out, on purpose:
   and /drip (they take time), /status/101 (an upgrade), /bytes/ and /range/ without a seed
   (random bytes; they are walked with ?seed=), /uuid (a new one every time; its 400 is
   walked), /unstable without a seed (random; walked with ?seed=);
+- the chunked streams /sse, /stream/{n}, /stream-bytes/{n} and /trailers: their HEAD closes
+  the connection (libmicrohttpd writes a chunked body's last chunk even after a HEAD's head),
+  so it adds Connection: close (test_streams.py checks their HEAD, and ?chunk='s).
 (/post, /put, /patch and /delete are walked: GET and HEAD both get their 405.)
 """
 

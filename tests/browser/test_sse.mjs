@@ -1,0 +1,148 @@
+// /sse with a real EventSource in Debian's Chromium (playwright-core, as test_pages.mjs):
+// the browser's own reconnect logic against ?fail_after= and Last-Event-ID (README
+// "Streams"). Starts the binary named by $STATUSD_BINARY on port 0 and stops it with SIGTERM
+// expecting exit 0.
+//
+//   node tests/browser/test_sse.mjs [ARTIFACTS_DIR]
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (error) {
+  console.error('playwright-core is missing: run `npm ci --prefix tests/browser` (scripts/test does)');
+  throw error;
+}
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking'];
+const START_TIMEOUT_MS = 10000;
+const STOP_TIMEOUT_MS = 15000;
+const ARTIFACTS = resolve(process.argv[2] || join('tests', 'artifacts', 'browser'));
+
+let server; // { process, origin, otherOrigin }
+let browser;
+
+// --- the server -------------------------------------------------------------------------
+
+function startServer() {
+  const binary = process.env.STATUSD_BINARY;
+  assert.ok(binary, 'STATUSD_BINARY is not set (run through `meson test`)');
+  const child = spawn(binary, ['--port', '0', '--log', 'off'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolveStart, rejectStart) => {
+    let seen = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rejectStart(new Error(`statusd did not announce its address within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    child.on('error', (error) => { clearTimeout(timer); rejectStart(error); });
+    child.stdout.on('data', (chunk) => {
+      if (seen === null) return; // keep draining so the server never blocks on stdout
+      seen += chunk.toString();
+      const line = seen.split('\n')[0];
+      if (!seen.includes('\n')) return;
+      seen = null;
+      clearTimeout(timer);
+      const match = /^statusd listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(line.trim());
+      if (!match) {
+        child.kill('SIGKILL');
+        rejectStart(new Error(`unexpected first line: ${line}`));
+        return;
+      }
+      resolveStart({
+        process: child,
+        origin: `http://127.0.0.1:${match[1]}`,
+        // Another origin on the same server, for requests that must go through CORS.
+        otherOrigin: `http://localhost:${match[1]}`,
+      });
+    });
+  });
+}
+
+function stopServer(running) {
+  return new Promise((resolveStop, rejectStop) => {
+    const timer = setTimeout(() => {
+      running.process.kill('SIGKILL');
+      rejectStop(new Error(`statusd did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`));
+    }, STOP_TIMEOUT_MS);
+    running.process.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolveStop();
+      else rejectStop(new Error(`statusd exited with ${code ?? signal} after SIGTERM`));
+    });
+    running.process.kill('SIGTERM');
+  });
+}
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await stopServer(server);
+});
+
+// --- EventSource ------------------------------------------------------------------------
+
+// Opens an EventSource in a page of the server's origin and collects what it sees until the
+// browser gives up for good (readyState CLOSED, after the 204 that says every event was sent),
+// or until the deadline.
+async function collectEvents(page, url, deadlineMs) {
+  return page.evaluate(([target, deadline]) => new Promise((resolve) => {
+    const seen = { events: [], errors: 0, opens: 0, closed: false };
+    const source = new EventSource(target);
+    const finish = () => { source.close(); resolve(seen); };
+    const timer = setTimeout(finish, deadline);
+    source.addEventListener('open', () => { seen.opens += 1; });
+    source.addEventListener('tick', (event) => {
+      seen.events.push({ id: event.lastEventId, data: JSON.parse(event.data) });
+    });
+    source.addEventListener('error', () => {
+      seen.errors += 1;
+      if (source.readyState === EventSource.CLOSED) {
+        seen.closed = true;
+        clearTimeout(timer);
+        finish();
+      }
+    });
+  }), [url, deadlineMs]);
+}
+
+test('eventsource_reconnects_after_fail_after_and_resumes_from_last_event_id', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  try {
+    const response = await page.goto(`${server.origin}/health`);
+    assert.equal(response.status(), 200);
+    const key = `sse-${process.pid}-${Date.now()}`;
+    // 7 events, the connection dropped after every 3: the browser reconnects twice by
+    // itself (retry: 100 ms), then once more after the normal end, and stops at the 204.
+    const seen = await collectEvents(page,
+      `/sse?count=7&interval=0.05&fail_after=3&retry=100&event=tick&key=${key}`, 30000);
+    assert.ok(seen.closed, `the browser stopped by itself after the 204: ${JSON.stringify(seen)}`);
+    assert.deepEqual(seen.events.map((e) => e.id), ['1', '2', '3', '4', '5', '6', '7'],
+      'every event once, in order, across the reconnections');
+    assert.deepEqual(seen.events.map((e) => e.data.id), [1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(seen.opens, 3, 'three streams: 1-3, 4-6, 7');
+
+    // The server's side: what each connection asked for, from the journal of ?key=.
+    const journal = await (await fetch(`${server.origin}/journal?key=${key}`)).json();
+    assert.deepEqual(journal.map((r) => r.headers['Last-Event-ID'] ?? null),
+      [null, '3', '6', '7'], 'the reconnections named the last event they had');
+    assert.deepEqual(journal.map((r) => r.status), [200, 200, 200, 204]);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
