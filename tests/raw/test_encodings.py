@@ -87,7 +87,7 @@ class CodedEndpointsTest(unittest.TestCase):
         echo = json.loads(gzip.decompress(body))
         self.assertIs(echo["gzipped"], True)
         self.assertEqual(echo["method"], "GET")
-        self.assertEqual(echo["url"], "/gzip")
+        self.assertEqual(echo["target"], "/gzip")
         status, headers, body = fetch("/deflate")
         self.assertEqual(headers["content-encoding"], "deflate")
         # RFC 9110 §8.4.1.2: the zlib format, not raw deflate: zlib.decompress checks the
@@ -109,7 +109,7 @@ class CodedEndpointsTest(unittest.TestCase):
                 self.assertEqual(code, 0)
                 echo = json.loads(out)
                 self.assertIs(echo[flag], True)
-                self.assertEqual(echo["url"], path)
+                self.assertEqual(echo["target"], path)
 
     @unittest.skipIf(ZSTD is None, "the zstd CLI is not installed (scripts/deps --test)")
     def test_zstd_cli_decodes_zstd(self):
