@@ -509,6 +509,24 @@ char *echo_render_json(const json_t *echo, size_t *length)
     return text;
 }
 
+bool echo_send_json(struct request *request, struct reply *reply, json_t *answer)
+{
+    size_t length = 0;
+    char *body = answer ? echo_render_json(answer, &length) : NULL;
+    json_decref(answer);
+    if (!body) {
+        reply_error(reply, request, 500, "The answer could not be built (out of memory).",
+                    "无法生成答复（内存不足）。");
+        return false;
+    }
+    reply->status = 200;
+    reply->owned_body = body;
+    reply->body = body;
+    reply->body_length = length;
+    reply->content_type = "application/json";
+    return true;
+}
+
 /* Sends echo (taken over) as JSON: it is data, not an explanation, so a client asking for
  * text gets JSON too. A browser (Accept: text/html, or ?format=html) gets a table a person
  * can read, so /redirect/5 in an address bar ends on a readable page. */

@@ -34,24 +34,6 @@ static bool is_common_parameter(const char *name)
            strcmp(name, "delay") == 0;
 }
 
-/* Sends a JSON value (taken over) as the whole body; 500 when it cannot be built. */
-static void send_json(struct request *request, struct reply *reply, json_t *value)
-{
-    size_t length = 0;
-    char *body = value ? echo_render_json(value, &length) : NULL;
-    json_decref(value);
-    if (!body) {
-        reply_error(reply, request, 500, "The answer could not be built (out of memory).",
-                    "无法生成答复（内存不足）。");
-        return;
-    }
-    reply->status = 200;
-    reply->owned_body = body;
-    reply->body = body;
-    reply->body_length = length;
-    reply->content_type = "application/json";
-}
-
 /* --- /response-headers ------------------------------------------------------------------ */
 
 struct asked_headers {
@@ -104,7 +86,7 @@ void httpbin_response_headers(struct request *request, struct reply *reply)
 {
     struct asked_headers a = { .reply = reply, .listed = json_object() };
     if (!a.listed) {
-        send_json(request, reply, NULL);
+        echo_send_json(request, reply, NULL);
         return;
     }
     request_each(request, REQUEST_QUERY, add_asked_header, &a);
@@ -125,10 +107,10 @@ void httpbin_response_headers(struct request *request, struct reply *reply)
     }
     if (a.failed) {
         json_decref(a.listed);
-        send_json(request, reply, NULL);
+        echo_send_json(request, reply, NULL);
         return;
     }
-    send_json(request, reply, a.listed);
+    echo_send_json(request, reply, a.listed);
     if (a.count) /* browser scripts may read the headers they asked for */
         reply_set_header(reply, "Access-Control-Expose-Headers",
                          request_printf(request, "%s%s", EXPOSED_HEADERS, a.expose));
@@ -439,7 +421,7 @@ void httpbin_uuid(struct request *request, struct reply *reply)
                     "系统的随机数来源出错。");
         return;
     }
-    send_json(request, reply, json_pack("{s:s}", "uuid", uuid));
+    echo_send_json(request, reply, json_pack("{s:s}", "uuid", uuid));
 }
 
 /* --- /hostname --------------------------------------------------------------------------- */
@@ -466,7 +448,8 @@ void httpbin_hostname(struct request *request, struct reply *reply)
         return;
     }
     name[sizeof name - 1] = '\0';
-    send_json(request, reply, json_pack("{s:o}", "hostname", echo_json_text(name, strlen(name))));
+    echo_send_json(request, reply,
+                   json_pack("{s:o}", "hostname", echo_json_text(name, strlen(name))));
 }
 
 /* --- /unstable --------------------------------------------------------------------------- */
