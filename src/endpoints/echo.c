@@ -5,6 +5,7 @@
  * byte that is not part of a UTF-8 sequence (or is NUL) is shown as the four characters \xNN,
  * and a body that is not UTF-8 text is sent whole as base64. */
 #include "render.h"
+#include "base64.h"
 #include "coding.h"
 #include "config.h"
 #include "httplist.h"
@@ -65,25 +66,11 @@ json_t *echo_json_text(const char *bytes, size_t length)
 
 json_t *echo_base64(const char *bytes, size_t length)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *in = (const unsigned char *)bytes;
-    size_t out_length = (length + 2) / 3 * 4;
+    size_t out_length = base64_encoded_length(length, true);
     char *out = malloc(out_length + 1);
     if (!out)
         return NULL;
-    char *o = out;
-    for (size_t i = 0; i < length; i += 3) {
-        uint32_t group = (uint32_t)in[i] << 16;
-        if (i + 1 < length)
-            group |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < length)
-            group |= in[i + 2];
-        *o++ = alphabet[(group >> 18) & 63];
-        *o++ = alphabet[(group >> 12) & 63];
-        *o++ = i + 1 < length ? alphabet[(group >> 6) & 63] : '=';
-        *o++ = i + 2 < length ? alphabet[group & 63] : '=';
-    }
+    base64_encode((const unsigned char *)bytes, length, false, true, out);
     json_t *value = json_stringn(out, out_length);
     free(out);
     return value;
