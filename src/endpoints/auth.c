@@ -57,20 +57,9 @@ static void accept_credentials(struct request *request, struct reply *reply, con
     }
     json_t *answer = json_pack("{s:b,s:o}", "authenticated", 1, key,
                                echo_json_text(value, value_length));
-    size_t length = 0;
-    char *body = answer ? echo_render_json(answer, &length) : NULL;
-    json_decref(answer);
-    if (!body) {
-        reply_error(reply, request, 500, "The answer could not be built (out of memory).",
-                    "无法生成答复（内存不足）。");
-        return;
-    }
     *reply = (struct reply){ 0 };
-    reply->status = 200;
-    reply->owned_body = body;
-    reply->body = body;
-    reply->body_length = length;
-    reply->content_type = "application/json";
+    if (!echo_send_json(request, reply, answer))
+        return;
     /* JSON or a sentence in the languages asked for: a cache keeps one per both. */
     reply_set_header(reply, "Vary", "Accept, Accept-Language");
 }

@@ -418,18 +418,6 @@ void cookies_list(struct request *request, struct reply *reply)
     json_t *answer = list.cookies && !list.failed ? json_pack("{s:O}", "cookies", list.cookies)
                                                   : NULL;
     json_decref(list.cookies);
-    size_t length = 0;
-    char *body = answer ? echo_render_json(answer, &length) : NULL;
-    json_decref(answer);
-    if (!body) {
-        reply_error(reply, request, 500, "The answer could not be built (out of memory).",
-                    "无法生成答复（内存不足）。");
-        return;
-    }
-    reply->status = 200;
-    reply->owned_body = body;
-    reply->body = body;
-    reply->body_length = length;
-    reply->content_type = "application/json";
-    reply_set_header(reply, "Vary", "Cookie");
+    if (echo_send_json(request, reply, answer))
+        reply_set_header(reply, "Vary", "Cookie");
 }

@@ -5,6 +5,7 @@
  * byte that is not part of a UTF-8 sequence (or is NUL) is shown as the four characters \xNN,
  * and a body that is not UTF-8 text is sent whole as base64. */
 #include "render.h"
+#include "base64.h"
 #include "coding.h"
 #include "config.h"
 #include "httplist.h"
@@ -65,25 +66,11 @@ json_t *echo_json_text(const char *bytes, size_t length)
 
 json_t *echo_base64(const char *bytes, size_t length)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *in = (const unsigned char *)bytes;
-    size_t out_length = (length + 2) / 3 * 4;
+    size_t out_length = base64_encoded_length(length, true);
     char *out = malloc(out_length + 1);
     if (!out)
         return NULL;
-    char *o = out;
-    for (size_t i = 0; i < length; i += 3) {
-        uint32_t group = (uint32_t)in[i] << 16;
-        if (i + 1 < length)
-            group |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < length)
-            group |= in[i + 2];
-        *o++ = alphabet[(group >> 18) & 63];
-        *o++ = alphabet[(group >> 12) & 63];
-        *o++ = i + 1 < length ? alphabet[(group >> 6) & 63] : '=';
-        *o++ = i + 2 < length ? alphabet[group & 63] : '=';
-    }
+    base64_encode((const unsigned char *)bytes, length, false, true, out);
     json_t *value = json_stringn(out, out_length);
     free(out);
     return value;
@@ -507,6 +494,24 @@ char *echo_render_json(const json_t *echo, size_t *length)
     text[size] = '\n'; /* so a terminal prompt after `curl URL` starts on its own line */
     *length = size + 1;
     return text;
+}
+
+bool echo_send_json(struct request *request, struct reply *reply, json_t *answer)
+{
+    size_t length = 0;
+    char *body = answer ? echo_render_json(answer, &length) : NULL;
+    json_decref(answer);
+    if (!body) {
+        reply_error(reply, request, 500, "The answer could not be built (out of memory).",
+                    "无法生成答复（内存不足）。");
+        return false;
+    }
+    reply->status = 200;
+    reply->owned_body = body;
+    reply->body = body;
+    reply->body_length = length;
+    reply->content_type = "application/json";
+    return true;
 }
 
 /* Sends echo (taken over) as JSON: it is data, not an explanation, so a client asking for

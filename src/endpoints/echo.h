@@ -5,6 +5,7 @@
 #define STATUSD_ECHO_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Request bytes as a JSON string: the text itself when it is UTF-8 without NUL, else with
@@ -17,5 +18,12 @@ json_t *echo_parse_form(const char *body, size_t length);
 /* The echo as JSON text, and as an HTML table; *length is the text's length. */
 char *echo_render_json(const json_t *echo, size_t *length);
 char *echo_render_html(const json_t *echo, size_t *length);
+
+struct request;
+struct reply;
+/* Sends answer (taken over; NULL when building it failed) as the whole body, a 200 in
+ * application/json as echo_render_json writes it. True when sent; false after a bilingual
+ * 500 (out of memory), so that the caller adds its headers only to the answer. */
+bool echo_send_json(struct request *request, struct reply *reply, json_t *answer);
 
 #endif

@@ -5,6 +5,7 @@
  * The fixed documents are files in static/httpbin/, compiled into the binary like every other
  * asset (the plain-text ones end in .text: scripts/embed.py leaves .txt files out). */
 #include "assets.h"
+#include "base64.h"
 #include "config.h"
 #include "echo.h"
 #include "endpoints.h"
@@ -32,24 +33,6 @@ static bool is_common_parameter(const char *name)
 {
     return strcmp(name, "format") == 0 || strcmp(name, "lang") == 0 ||
            strcmp(name, "delay") == 0;
-}
-
-/* Sends a JSON value (taken over) as the whole body; 500 when it cannot be built. */
-static void send_json(struct request *request, struct reply *reply, json_t *value)
-{
-    size_t length = 0;
-    char *body = value ? echo_render_json(value, &length) : NULL;
-    json_decref(value);
-    if (!body) {
-        reply_error(reply, request, 500, "The answer could not be built (out of memory).",
-                    "无法生成答复（内存不足）。");
-        return;
-    }
-    reply->status = 200;
-    reply->owned_body = body;
-    reply->body = body;
-    reply->body_length = length;
-    reply->content_type = "application/json";
 }
 
 /* --- /response-headers ------------------------------------------------------------------ */
@@ -104,7 +87,7 @@ void httpbin_response_headers(struct request *request, struct reply *reply)
 {
     struct asked_headers a = { .reply = reply, .listed = json_object() };
     if (!a.listed) {
-        send_json(request, reply, NULL);
+        echo_send_json(request, reply, NULL);
         return;
     }
     request_each(request, REQUEST_QUERY, add_asked_header, &a);
@@ -125,10 +108,10 @@ void httpbin_response_headers(struct request *request, struct reply *reply)
     }
     if (a.failed) {
         json_decref(a.listed);
-        send_json(request, reply, NULL);
+        echo_send_json(request, reply, NULL);
         return;
     }
-    send_json(request, reply, a.listed);
+    echo_send_json(request, reply, a.listed);
     if (a.count) /* browser scripts may read the headers they asked for */
         reply_set_header(reply, "Access-Control-Expose-Headers",
                          request_printf(request, "%s%s", EXPOSED_HEADERS, a.expose));
@@ -258,22 +241,6 @@ void httpbin_links(struct request *request, struct reply *reply)
 
 /* --- /base64/{value} --------------------------------------------------------------------- */
 
-/* 0..63 for a letter of either alphabet (RFC 4648 §4 "+/" and §5 URL-safe "-_"), -1 else. */
-static int base64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 /* Decodes text (padding optional; '=' only at the end, at most two) into out; the decoded
  * length, or -1 when text is not base64 or decodes to more than max bytes. Leftover bits
  * that are not zero are refused too (RFC 4648 §3.5): they mean the text was cut or mangled. */
@@ -288,23 +255,7 @@ static long base64_decode(const char *text, unsigned char *out, size_t max)
     if (length == 0 || length % 4 == 1 || (padding && (length + padding) % 4 != 0))
         return -1;
     size_t written = 0;
-    uint32_t bits = 0;
-    int bit_count = 0;
-    for (size_t i = 0; i < length; i++) {
-        int v = base64_value((unsigned char)text[i]);
-        if (v < 0)
-            return -1;
-        bits = (bits << 6) | (uint32_t)v;
-        bit_count += 6;
-        if (bit_count >= 8) {
-            bit_count -= 8;
-            if (written == max)
-                return -1;
-            out[written++] = (unsigned char)(bits >> bit_count);
-            bits &= (1u << bit_count) - 1;
-        }
-    }
-    if (bits != 0)
+    if (!base64_decode_digits(text, length, out, max, &written))
         return -1;
     return (long)written;
 }
@@ -313,35 +264,19 @@ static long base64_decode(const char *text, unsigned char *out, size_t max)
  * answer can go straight back into /base64/{value}. */
 static void base64_encode_reply(struct request *request, struct reply *reply, const char *text)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t length = strlen(text);
     if (length > BASE64_MAX_DECODED) {
         reply_bad_parameter(reply, request, "{value}", "at most 8192 bytes to encode",
                             "最多 8192 字节的待编码内容");
         return;
     }
-    char *out = malloc(length / 3 * 4 + 5);
+    char *out = malloc(base64_encoded_length(length, false) + 1);
     if (!out) {
         reply_error(reply, request, 500, "No memory to encode the value.",
                     "没有足够内存来编码该值。");
         return;
     }
-    const unsigned char *in = (const unsigned char *)text;
-    size_t o = 0;
-    for (size_t i = 0; i < length; i += 3) {
-        uint32_t group = (uint32_t)in[i] << 16;
-        if (i + 1 < length)
-            group |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < length)
-            group |= in[i + 2];
-        out[o++] = alphabet[(group >> 18) & 63];
-        out[o++] = alphabet[(group >> 12) & 63];
-        if (i + 1 < length)
-            out[o++] = alphabet[(group >> 6) & 63];
-        if (i + 2 < length)
-            out[o++] = alphabet[group & 63];
-    }
+    size_t o = base64_encode((const unsigned char *)text, length, true, false, out);
     reply->status = 200;
     reply->owned_body = out;
     reply->body = out;
@@ -439,7 +374,7 @@ void httpbin_uuid(struct request *request, struct reply *reply)
                     "系统的随机数来源出错。");
         return;
     }
-    send_json(request, reply, json_pack("{s:s}", "uuid", uuid));
+    echo_send_json(request, reply, json_pack("{s:s}", "uuid", uuid));
 }
 
 /* --- /hostname --------------------------------------------------------------------------- */
@@ -466,7 +401,8 @@ void httpbin_hostname(struct request *request, struct reply *reply)
         return;
     }
     name[sizeof name - 1] = '\0';
-    send_json(request, reply, json_pack("{s:o}", "hostname", echo_json_text(name, strlen(name))));
+    echo_send_json(request, reply,
+                   json_pack("{s:o}", "hostname", echo_json_text(name, strlen(name))));
 }
 
 /* --- /unstable --------------------------------------------------------------------------- */

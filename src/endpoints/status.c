@@ -1,4 +1,5 @@
 /* /status/{code}: the core (SPEC §2, §3). */
+#include "base64.h"
 #include "codelist.h"
 #include "config.h"
 #include "httplist.h"
@@ -351,50 +352,15 @@ static void explain_switch(struct request *request, struct reply *reply)
                 "'Sec-WebSocket-Version: 13' 和 Sec-WebSocket-Key，例如 websocat ws://HOST/status/101。");
 }
 
-/* One base64 digit (RFC 4648 §4, or §5's URL-safe '-' and '_'), or -1. */
-static int base64_digit(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 /* Decodes base64 with or without its '=' padding, in either alphabet (a URL carries the
- * URL-safe one more easily). out has room for length * 3 / 4 bytes. False for anything else:
- * a foreign character, padding in the middle, a lone last digit, or bits left over. */
-static bool base64_decode(const char *text, size_t length, unsigned char *out, size_t *out_length)
+ * URL-safe one more easily), into out (room for max bytes). False for anything else: a
+ * foreign character, padding in the middle, a lone last digit, or bits left over. */
+static bool base64_decode(const char *text, size_t length, unsigned char *out, size_t max,
+                          size_t *out_length)
 {
     while (length > 0 && text[length - 1] == '=')
         length--;
-    if (length % 4 == 1)
-        return false;
-    uint32_t bits = 0;
-    unsigned held = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < length; i++) {
-        int digit = base64_digit(text[i]);
-        if (digit < 0)
-            return false;
-        bits = bits << 6 | (uint32_t)digit;
-        held += 6;
-        if (held >= 8) {
-            held -= 8;
-            out[n++] = (unsigned char)(bits >> held);
-            bits &= (1u << held) - 1;
-        }
-    }
-    if (bits != 0)
-        return false; /* the unused low bits of the last digit must be 0 (canonical form) */
-    *out_length = n;
-    return true;
+    return base64_decode_digits(text, length, out, max, out_length);
 }
 
 /* ?body= / ?body_base64= and ?content_type=: the user's bytes instead of the explanation.
@@ -468,7 +434,8 @@ static bool apply_body(struct request *request, struct reply *reply)
     size_t length = text_length;
     if (text) {
         memcpy(copy, text, text_length);
-    } else if (!base64_decode(encoded, encoded_length, (unsigned char *)copy, &length)) {
+    } else if (!base64_decode(encoded, encoded_length, (unsigned char *)copy, (size_t)size,
+                              &length)) {
         free(copy);
         reply_bad_parameter(reply, request, "body_base64",
                             "base64 (RFC 4648, standard or URL-safe alphabet, '=' padding "

@@ -11,19 +11,14 @@
 //   node tests/browser/test_early_hints.mjs
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const { chromium } = await import('playwright-core');
-
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const START_TIMEOUT_MS = 10000;
-const STOP_TIMEOUT_MS = 15000;
+import { launchChromium, startServer, stopServer } from './statusd.mjs';
 
 let work;      // the temporary directory: CA, certificate, NSS database
-let server;    // { child, origin, log: [] }
+let server;    // { process, origin, log: [] }
 let browser;
 
 function run(command, args) {
@@ -51,59 +46,14 @@ function makeTrust() {
     '-i', path('ca.pem')]);
 }
 
-function startServer() {
-  const binary = process.env.STATUSD_BINARY;
-  assert.ok(binary, 'STATUSD_BINARY is not set (run through `meson test`)');
-  const child = spawn(binary, ['--port', '0', '--log', 'json',
-    '--tls-cert', join(work, 'server.pem'), '--tls-key', join(work, 'server.key')],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
+// statusd over TLS (ALPN h2) with the certificate made above; every line of its JSON access
+// log lands in server.log, in the order the server wrote them.
+async function startTlsServer() {
   const log = [];
-  return new Promise((resolveStart, rejectStart) => {
-    let buffered = '';
-    let origin = null;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rejectStart(new Error('statusd did not announce its address in time'));
-    }, START_TIMEOUT_MS);
-    child.on('error', (error) => { clearTimeout(timer); rejectStart(error); });
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk.toString();
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (origin === null) {
-          const match = /^statusd listening on (https:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-          clearTimeout(timer);
-          if (!match) {
-            child.kill('SIGKILL');
-            rejectStart(new Error(`unexpected first line: ${line}`));
-            return;
-          }
-          origin = match[1];
-          resolveStart({ child, origin, log });
-        } else if (line.startsWith('{')) {
-          log.push(JSON.parse(line));
-        }
-      }
-    });
-  });
-}
-
-function stopServer() {
-  if (!server) return Promise.resolve();
-  const { child } = server;
-  return new Promise((resolveStop, rejectStop) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rejectStop(new Error('statusd did not exit after SIGTERM'));
-    }, STOP_TIMEOUT_MS);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolveStop(); else rejectStop(new Error(`statusd exited ${code}`));
-    });
-    child.kill('SIGTERM');
-  });
+  const running = await startServer(['--log', 'json',
+    '--tls-cert', join(work, 'server.pem'), '--tls-key', join(work, 'server.key')],
+  { onLine: (line) => { if (line.startsWith('{')) log.push(JSON.parse(line)); } });
+  return { ...running, log };
 }
 
 async function waitFor(predicate, what, timeoutMs = 5000) {
@@ -117,10 +67,8 @@ async function waitFor(predicate, what, timeoutMs = 5000) {
 
 before(async () => {
   makeTrust();
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  server = await startTlsServer();
+  browser = await launchChromium({
     // Chromium reads the NSS database under $HOME/.pki/nssdb: the one made above.
     env: { ...process.env, HOME: join(work, 'home') },
   });
@@ -128,7 +76,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  await stopServer();
+  await stopServer(server);
 });
 
 const HINTED = '/static/style.css';

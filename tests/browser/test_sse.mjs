@@ -6,89 +6,24 @@
 //   node tests/browser/test_sse.mjs [ARTIFACTS_DIR]
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { launchChromium, startServer, stopServer } from './statusd.mjs';
 
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (error) {
-  console.error('playwright-core is missing: run `npm ci --prefix tests/browser` (scripts/test does)');
-  throw error;
-}
-
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking'];
-const START_TIMEOUT_MS = 10000;
-const STOP_TIMEOUT_MS = 15000;
 const ARTIFACTS = resolve(process.argv[2] || join('tests', 'artifacts', 'browser'));
 
 let server; // { process, origin, otherOrigin }
 let browser;
 
-// --- the server -------------------------------------------------------------------------
-
-function startServer() {
-  const binary = process.env.STATUSD_BINARY;
-  assert.ok(binary, 'STATUSD_BINARY is not set (run through `meson test`)');
-  const child = spawn(binary, ['--port', '0', '--log', 'off'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolveStart, rejectStart) => {
-    let seen = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rejectStart(new Error(`statusd did not announce its address within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    child.on('error', (error) => { clearTimeout(timer); rejectStart(error); });
-    child.stdout.on('data', (chunk) => {
-      if (seen === null) return; // keep draining so the server never blocks on stdout
-      seen += chunk.toString();
-      const line = seen.split('\n')[0];
-      if (!seen.includes('\n')) return;
-      seen = null;
-      clearTimeout(timer);
-      const match = /^statusd listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(line.trim());
-      if (!match) {
-        child.kill('SIGKILL');
-        rejectStart(new Error(`unexpected first line: ${line}`));
-        return;
-      }
-      resolveStart({
-        process: child,
-        origin: `http://127.0.0.1:${match[1]}`,
-        // Another origin on the same server, for requests that must go through CORS.
-        otherOrigin: `http://localhost:${match[1]}`,
-      });
-    });
-  });
-}
-
-function stopServer(running) {
-  return new Promise((resolveStop, rejectStop) => {
-    const timer = setTimeout(() => {
-      running.process.kill('SIGKILL');
-      rejectStop(new Error(`statusd did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`));
-    }, STOP_TIMEOUT_MS);
-    running.process.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolveStop();
-      else rejectStop(new Error(`statusd exited with ${code ?? signal} after SIGTERM`));
-    });
-    running.process.kill('SIGTERM');
-  });
-}
-
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server) await stopServer(server);
+  await stopServer(server);
 });
 
 // --- EventSource ------------------------------------------------------------------------

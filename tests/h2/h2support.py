@@ -1,9 +1,11 @@
-"""What the HTTP/2 tests share: curl as a subprocess, and a frame-level client driven by
-python3-h2's state machine. Every wait is bounded."""
+"""What the HTTP/2 tests share: curl as a subprocess, a throw-away TLS certificate, and a
+frame-level client driven by python3-h2's state machine. Every wait is bounded."""
 
+import os
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 
 import h2.config
@@ -19,6 +21,18 @@ def curl(*args, timeout=15):
                             timeout=timeout)
     return result.returncode, result.stdout.decode("utf-8", "replace"), \
         result.stderr.decode("utf-8", "replace")
+
+
+def self_signed_certificate(prefix):
+    """(cert, key): paths of a new self-signed certificate for localhost and 127.0.0.1, valid
+    one day, in a new temporary directory whose name starts with prefix."""
+    directory = tempfile.mkdtemp(prefix=prefix)
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
 
 
 # --- a frame-level client (python3-h2) --------------------------------------------------------
@@ -116,3 +130,15 @@ class Client:
             self.sock.close()
         except OSError:
             pass
+
+
+def finished_stream(port, path, timeout=TIMEOUT):
+    """(client, stream): one GET of path on a new connection, read until its stream ended or
+    was reset (asserted), then the connection closed; client.events keeps what arrived."""
+    client = Client(port)
+    try:
+        stream = client.request(path)
+        assert client.pump(client.finished(stream), timeout=timeout), "%s did not end" % path
+        return client, stream
+    finally:
+        client.close()

@@ -10,7 +10,6 @@ bounded.
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +21,8 @@ import h2.exceptions
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "raw"))
-from h2support import Client, curl  # noqa: E402
-from harness import SLOWDOWN, StatusdServer  # noqa: E402
+from h2support import Client, curl, finished_stream, self_signed_certificate  # noqa: E402
+from harness import SLOWDOWN, ServerTestCase, StatusdServer  # noqa: E402
 
 NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, CANCEL, ENHANCE_YOUR_CALM = 0, 1, 2, 8, 11
 H2C = "--http2-prior-knowledge"
@@ -32,13 +31,7 @@ CERTS = None
 
 def setUpModule():
     global CERTS
-    directory = tempfile.mkdtemp(prefix="h2-routes-")
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
-    CERTS = (cert, key)
+    CERTS = self_signed_certificate("h2-routes-")
 
 
 def fetch(url, *args):
@@ -116,16 +109,8 @@ SAME_OVER_BOTH = [
 ]
 
 
-class SameAnswerOverBothProtocols(unittest.TestCase):
+class SameAnswerOverBothProtocols(ServerTestCase):
     """Every endpoint family: status, fields and body equal over HTTP/1.1 and h2c."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = StatusdServer().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
 
     def test_each_url_answers_the_same_over_http1_and_h2c(self):
         for path, args in SAME_OVER_BOTH:
@@ -184,15 +169,11 @@ class SameAnswerOverBothProtocols(unittest.TestCase):
             client.close()
 
     def test_drip_arrives_in_pieces_over_time(self):
-        client = Client(self.server.port)
-        try:
-            stream = client.request("/drip?numbytes=4&duration=1")
-            self.assertTrue(client.pump(client.finished(stream), timeout=10 * SLOWDOWN))
-            pieces = [e.data for e in client.of(stream, h2.events.DataReceived) if e.data]
-            self.assertEqual(b"".join(pieces), b"****")
-            self.assertGreaterEqual(len(pieces), 2)
-        finally:
-            client.close()
+        client, stream = finished_stream(self.server.port, "/drip?numbytes=4&duration=1",
+                                         timeout=10 * SLOWDOWN)
+        pieces = [e.data for e in client.of(stream, h2.events.DataReceived) if e.data]
+        self.assertEqual(b"".join(pieces), b"****")
+        self.assertGreaterEqual(len(pieces), 2)
 
     def test_status_101_over_h2_explains_that_only_http1_switches(self):
         _, status, headers, body = fetch(self.server.url("/status/101"), H2C)
@@ -212,25 +193,11 @@ class SameAnswerOverBothProtocols(unittest.TestCase):
             server.stop()
 
 
-class StreamsAndShapingOverH2(unittest.TestCase):
+class StreamsAndShapingOverH2(ServerTestCase):
     """Issue 13's streams, trailers and shaping, carried by HTTP/2 frames."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = StatusdServer().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-
     def run_stream(self, path, timeout=10):
-        client = Client(self.server.port)
-        try:
-            stream = client.request(path)
-            self.assertTrue(client.pump(client.finished(stream), timeout=timeout * SLOWDOWN))
-            return client, stream
-        finally:
-            client.close()
+        return finished_stream(self.server.port, path, timeout=timeout * SLOWDOWN)
 
     def test_trailers_are_a_headers_frame_after_the_data(self):
         client, stream = self.run_stream("/trailers?trailer=X-Checksum:abc&trailer=X-Rows:3")
@@ -279,29 +246,16 @@ class StreamsAndShapingOverH2(unittest.TestCase):
         self.assertEqual([json.loads(l)["id"] for l in lines], [0, 1, 2])
 
 
-class InterimResponses(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = StatusdServer().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-
+class InterimResponses(ServerTestCase):
     def interim_then_final(self, path):
-        client = Client(self.server.port)
-        try:
-            stream = client.request(path)
-            self.assertTrue(client.pump(client.finished(stream)))
-            interim = client.of(stream, h2.events.InformationalResponseReceived)
-            final = client.of(stream, h2.events.ResponseReceived)
-            order = [type(e).__name__ for e in client.events
-                     if getattr(e, "stream_id", None) == stream and
-                     isinstance(e, (h2.events.InformationalResponseReceived,
-                                    h2.events.ResponseReceived))]
-            return interim, final, order
-        finally:
-            client.close()
+        client, stream = finished_stream(self.server.port, path)
+        interim = client.of(stream, h2.events.InformationalResponseReceived)
+        final = client.of(stream, h2.events.ResponseReceived)
+        order = [type(e).__name__ for e in client.events
+                 if getattr(e, "stream_id", None) == stream and
+                 isinstance(e, (h2.events.InformationalResponseReceived,
+                                h2.events.ResponseReceived))]
+        return interim, final, order
 
     def test_each_interim_code_is_a_headers_frame_before_the_final(self):
         for code in (100, 102, 103, 104):
@@ -339,26 +293,17 @@ class InterimResponses(unittest.TestCase):
         self.assertIn("< Link: </a.css>; rel=preload", err)
 
 
-class Faults(unittest.TestCase):
+class Faults(ServerTestCase):
     """/fault/{kind} in HTTP/2's terms (README "Faults over HTTP/2")."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = StatusdServer("--max-delay", "2").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+    def server_args(cls):
+        return ("--max-delay", "2")
 
     def reset_code(self, path):
-        client = Client(self.server.port)
-        try:
-            stream = client.request(path)
-            self.assertTrue(client.pump(client.finished(stream), timeout=5 * SLOWDOWN))
-            resets = client.of(stream, h2.events.StreamReset)
-            return resets[0].error_code if resets else None, client
-        finally:
-            client.close()
+        client, stream = finished_stream(self.server.port, path, timeout=5 * SLOWDOWN)
+        resets = client.of(stream, h2.events.StreamReset)
+        return resets[0].error_code if resets else None, client
 
     def test_reset_sends_rst_stream_with_the_chosen_code(self):
         self.assertEqual(self.reset_code("/fault/reset")[0], INTERNAL_ERROR)
@@ -422,14 +367,10 @@ class Faults(unittest.TestCase):
                 client.close()
 
 
-class OnePortWithTls(unittest.TestCase):
+class OnePortWithTls(ServerTestCase):
     @classmethod
-    def setUpClass(cls):
-        cls.server = StatusdServer("--tls-cert", CERTS[0], "--tls-key", CERTS[1]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+    def server_args(cls):
+        return ("--tls-cert", CERTS[0], "--tls-key", CERTS[1])
 
     def test_alpn_h2_gets_http2_and_http11_gets_http11_on_the_same_port(self):
         url = self.server.url("/status/418")

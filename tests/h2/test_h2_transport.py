@@ -27,7 +27,7 @@ import h2.settings
 import hpack
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from h2support import Client, curl  # noqa: E402
+from h2support import Client, curl, self_signed_certificate  # noqa: E402
 from hyperframe.frame import (ContinuationFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame,
                               RstStreamFrame, SettingsFrame)
 
@@ -41,13 +41,7 @@ CERTS = None  # (cert, key) paths, made once by setUpModule
 
 def setUpModule():
     global CERTS
-    directory = tempfile.mkdtemp(prefix="h2-test-")
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
-    CERTS = (cert, key)
+    CERTS = self_signed_certificate("h2-test-")
 
 
 def tls_args():

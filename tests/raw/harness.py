@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 
 HOST = "127.0.0.1"
 SOCKET_TIMEOUT = 5.0          # every connect / send / recv
@@ -198,6 +199,40 @@ class StatusdServer:
             self.kill()
             self._close_files()
         return False
+
+
+def module_server(namespace, *extra_args):
+    """setUpModule and tearDownModule for a test module whose tests share one server: it is
+    started with extra_args and is the module's global SERVER while the tests run. Use:
+
+        SERVER = None
+        setUpModule, tearDownModule = module_server(globals())
+    """
+    def set_up_module():
+        namespace["SERVER"] = StatusdServer(*extra_args).start()
+
+    def tear_down_module():
+        if namespace.get("SERVER") is not None:
+            namespace["SERVER"].stop()
+
+    return set_up_module, tear_down_module
+
+
+class ServerTestCase(unittest.TestCase):
+    """A TestCase whose tests share one StatusdServer, self.server: started with the class's
+    server_args() before its first test, stopped (exit 0 expected) after its last."""
+
+    @classmethod
+    def server_args(cls):
+        return ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = StatusdServer(*cls.server_args()).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
 
 
 # --- raw HTTP over a socket ----------------------------------------------------------------

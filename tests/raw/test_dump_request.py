@@ -8,19 +8,12 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import RawConnection, StatusdServer  # noqa: E402
+from harness import RawConnection, module_server  # noqa: E402
 
 SERVER = None
 
 
-def setUpModule():
-    global SERVER
-    SERVER = StatusdServer().start()
-
-
-def tearDownModule():
-    if SERVER is not None:
-        SERVER.stop()
+setUpModule, tearDownModule = module_server(globals())
 
 
 class DumpRequestTest(unittest.TestCase):

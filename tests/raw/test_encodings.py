@@ -16,7 +16,7 @@ import unittest
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, StatusdServer  # noqa: E402
+from harness import HOST, module_server  # noqa: E402
 
 SERVER = None
 MAX_BODY = 1_000_000
@@ -25,14 +25,7 @@ ZSTD = shutil.which("zstd")
 CURL_TIMEOUT = 10
 
 
-def setUpModule():
-    global SERVER
-    SERVER = StatusdServer("--max-body", str(MAX_BODY)).start()
-
-
-def tearDownModule():
-    if SERVER is not None:
-        SERVER.stop()
+setUpModule, tearDownModule = module_server(globals(), "--max-body", str(MAX_BODY))
 
 
 def fetch(path, method="GET", body=None, **headers):

@@ -29,7 +29,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, StatusdServer  # noqa: E402
+from harness import HOST, module_server  # noqa: E402
 
 SERVER = None
 
@@ -64,14 +64,7 @@ ROUTE_URLS = [
 HEADERS_LEFT_OUT = {"date"}
 
 
-def setUpModule():
-    global SERVER
-    SERVER = StatusdServer().start()
-
-
-def tearDownModule():
-    if SERVER is not None:
-        SERVER.stop()
+setUpModule, tearDownModule = module_server(globals())
 
 
 def fetch(method, url):

@@ -23,20 +23,13 @@ import xml.etree.ElementTree as ElementTree
 from html.parser import HTMLParser
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, RawConnection, StatusdServer  # noqa: E402
+from harness import HOST, RawConnection, StatusdServer, module_server  # noqa: E402
 
 SERVER = None
 CLIENT_TIMEOUT = 10
 
 
-def setUpModule():
-    global SERVER
-    SERVER = StatusdServer().start()
-
-
-def tearDownModule():
-    if SERVER is not None:
-        SERVER.stop()
+setUpModule, tearDownModule = module_server(globals())
 
 
 def call(method, path, body=None, headers=None, server=None):

@@ -9,7 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, StatusdServer  # noqa: E402
+from harness import HOST, module_server  # noqa: E402
 
 SERVER = None
 
@@ -22,14 +22,7 @@ MAGIC = {
 }
 
 
-def setUpModule():
-    global SERVER
-    SERVER = StatusdServer().start()
-
-
-def tearDownModule():
-    if SERVER is not None:
-        SERVER.stop()
+setUpModule, tearDownModule = module_server(globals())
 
 
 def fetch(path, accept=None, method="GET"):

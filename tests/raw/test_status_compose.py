@@ -12,20 +12,13 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, StatusdServer  # noqa: E402
+from harness import HOST, module_server  # noqa: E402
 
 MAX_BODY = 64
 SERVER = None
 
 
-def setUpModule():
-    global SERVER
-    SERVER = StatusdServer("--max-body", str(MAX_BODY)).start()
-
-
-def tearDownModule():
-    if SERVER is not None:
-        SERVER.stop()
+setUpModule, tearDownModule = module_server(globals(), "--max-body", str(MAX_BODY))
 
 
 def fetch(url, method="GET", headers=None):

@@ -16,19 +16,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, SLOWDOWN, RawConnection, StatusdServer  # noqa: E402
+from harness import HOST, SLOWDOWN, RawConnection, StatusdServer, module_server  # noqa: E402
 
 SERVER = None
 
 
-def setUpModule():
-    global SERVER
-    SERVER = StatusdServer().start()
-
-
-def tearDownModule():
-    if SERVER is not None:
-        SERVER.stop()
+setUpModule, tearDownModule = module_server(globals())
 
 
 def get(target, headers=(), method="GET", server=None, timeout=10):

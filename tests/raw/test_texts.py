@@ -12,20 +12,13 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, RawConnection, StatusdServer, source_root  # noqa: E402
+from harness import HOST, RawConnection, module_server, source_root  # noqa: E402
 
 SERVER = None
 CLIENT_TIMEOUT = 10
 
 
-def setUpModule():
-    global SERVER
-    SERVER = StatusdServer().start()
-
-
-def tearDownModule():
-    if SERVER is not None:
-        SERVER.stop()
+setUpModule, tearDownModule = module_server(globals())
 
 
 def get(path, accept="text/plain", language=None, method="GET"):
