@@ -165,16 +165,18 @@ class WebSocketTest(unittest.TestCase):
         ws.send(client_frame(opcode, payload))
         self.assertEqual(ws.read_frame(), (True, opcode, payload))
 
-    def assertClosedWith(self, ws, data, code, answer=True):
+    def assertClosedWith(self, ws, data, code, answer=True, at_once=True):
         """Sending data makes the server close with code, then end the connection: at once
-        when the client answers the close (answer), within its linger time otherwise."""
+        when the client answers the close (answer), within its linger time otherwise. With
+        at_once False the answer sits behind bytes the server must read through first, so
+        only the end itself is asserted."""
         ws.send(data)
         self.assertEqual(ws.read_close_code(), code)
         if answer:
             ws.send(client_frame(CLOSE, struct.pack(">H", code)))
         started = time.monotonic()
         self.assertTrue(ws.server_closes_tcp(), "the server ends the connection after its close")
-        if answer:
+        if answer and at_once:
             self.assertLess(time.monotonic() - started, 0.5 * harness.SLOWDOWN,
                             "no linger once the close is answered")
 
@@ -410,7 +412,10 @@ class ProtocolErrors(WebSocketTest):
         ws = self.open()
         piece = b"\0" * (600 * 1024)
         ws.send(client_frame(BINARY, piece, fin=False))
-        self.assertClosedWith(ws, client_frame(CONTINUATION, piece), 1009)
+        # The close answer follows up to 600 KiB of the second fragment, which the server
+        # reads and drops before it sees it: on a loaded machine (CI, load average 8) that
+        # took the whole 1 s linger, so the time is not asserted here.
+        self.assertClosedWith(ws, client_frame(CONTINUATION, piece), 1009, at_once=False)
 
 
 class Limits(unittest.TestCase):
