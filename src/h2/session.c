@@ -528,6 +528,9 @@ static bool session_send(struct h2_session *session)
         if (session->out_length || !nghttp2_session_want_write(session->nghttp2))
             return true;
     }
+    /* More to send and the socket still takes it: the rest on the next turn, after the other
+     * connections had theirs (without this a body past 8 rounds stalled at 2 MiB). */
+    session_queue(session);
     return true;
 }
 

@@ -175,6 +175,15 @@ class SameAnswerOverBothProtocols(ServerTestCase):
         self.assertEqual(b"".join(pieces), b"****")
         self.assertGreaterEqual(len(pieces), 2)
 
+    def test_large_bodies_arrive_whole(self):
+        # Past 8 rounds of gathered frames in one turn (2 MiB) the rest must follow on the
+        # next turn: a body of 8 MB once stalled at 2 MiB when the socket never blocked.
+        for path in ("/range/8000000", "/bytes/8000000?seed=3"):
+            with self.subTest(path=path):
+                code, out, err = curl(H2C, "-o", "/dev/null", "-w", "%{size_download}",
+                                      self.server.url(path))
+                self.assertEqual((code, out), (0, "8000000"), err)
+
     def test_status_101_over_h2_explains_that_only_http1_switches(self):
         _, status, headers, body = fetch(self.server.url("/status/101"), H2C)
         self.assertEqual(status, 426)
