@@ -43,11 +43,16 @@ static ssize_t read_truncated(void *cls, uint64_t position, char *buffer, size_t
 struct stream_body {
     struct MHD_Connection *connection;
     struct reply_stream stream;
+    bool suspended; /* waiting for the timer: the next call is the resumed one */
 };
 
 static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t max)
 {
     struct stream_body *s = cls;
+    if (s->suspended) {
+        s->suspended = false;
+        timer_release_due(); /* the rest of this thread's due waits, in one batch */
+    }
     if (position >= s->stream.length)
         return MHD_CONTENT_READER_END_OF_STREAM;
     uint64_t wait_us = 0;
@@ -55,6 +60,7 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t ma
     if (n)
         return (ssize_t)n;
     MHD_suspend_connection(s->connection);
+    s->suspended = true;
     /* Scheduled after suspending, so the resume can never come first. */
     if (!timer_resume_at(s->connection, now_us() + wait_us))
         MHD_resume_connection(s->connection);

@@ -22,6 +22,11 @@ void timer_stop(void);
  * caller resumes it at once instead. */
 bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline_us);
 
+/* Resumes every due wait that this thread scheduled (one libmicrohttpd thread's): called by
+ * a resumed connection on that thread, so that a burst of waits ending together is handed
+ * over in one batch (timer.c explains why). */
+void timer_release_due(void);
+
 /* Shutdown: every wait, pending or future, ends now. */
 void timer_expire_all(void);
 /* True once timer_expire_all() was called: trickled bodies finish at once. */
