@@ -60,7 +60,6 @@ struct exchange {
     char *body;            /* kept for routes with ROUTE_KEEPS_BODY */
     size_t body_capacity;
     struct MHD_Connection *connection;
-    struct MHD_Response *prebuilt; /* a delayed answer, built before the wait (prebuild) */
     struct request request;
     struct reply reply;
     uint64_t body_length;  /* bytes of the response body, for the log */
@@ -355,7 +354,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->started_us = now_us();
     x->refused = false;
     x->client_closed = false;
-    x->prebuilt = NULL;
     x->body_length = 0;
     x->route = NULL;
     x->body = NULL;
@@ -440,8 +438,6 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
     free(x->reply.owned_body); /* set only if no response took it over */
     if (x->request.method && x->reply.stream.free_context) /* likewise */
         x->reply.stream.free_context(x->reply.stream.context);
-    if (x->prebuilt) /* the client left during its wait */
-        MHD_destroy_response(x->prebuilt);
     free(x->body);
     exchange_recycle(x);
     atomic_fetch_sub(&server.in_flight, 1);
@@ -557,9 +553,7 @@ static bool keep_body(struct exchange *x, const char *data, size_t size)
 static enum MHD_Result queue_reply(struct exchange *x)
 {
     struct reply *reply = &x->reply;
-    struct MHD_Response *response =
-        x->prebuilt ? x->prebuilt : mhd_response_build(&x->request, reply, &x->body_length);
-    x->prebuilt = NULL;
+    struct MHD_Response *response = mhd_response_build(&x->request, reply, &x->body_length);
     if (!response)
         return MHD_NO;
     enum reply_kind kind = reply_kind(reply); /* after building: a 206 may have become 416 */
@@ -677,18 +671,6 @@ static void replace_failed_reply(struct exchange *x)
 }
 
 /* The request is complete: decide the reply, then wait or answer. */
-/* A delayed answer is built before its wait, not after: when thousands of waits end together
- * the answers go out one after the other, and whatever each costs then makes the last ones
- * later (bench/README.md "Delays"), while the wait itself has time to spare. Only plain
- * bodies: a stream starts its clock, and a challenge or a fault is made, as it goes out. If
- * the build fails here, queue_reply() tries again after the wait. */
-static void prebuild(struct exchange *x)
-{
-    enum reply_kind kind = reply_kind(&x->reply);
-    if (kind == REPLY_EXPLANATION || kind == REPLY_BODY)
-        x->prebuilt = mhd_response_build(&x->request, &x->reply, &x->body_length);
-}
-
 static enum MHD_Result dispatch(struct exchange *x)
 {
     if (!stall_watch_remove(&x->stall))
@@ -708,7 +690,6 @@ static enum MHD_Result dispatch(struct exchange *x)
         if (x->reply.fault == FAULT_HANG)
             journal_exchange(x, 0);
         x->phase = PHASE_WAITING;
-        prebuild(x);
         MHD_suspend_connection(x->connection);
         /* Scheduled after suspending, so the resume can never come first. */
         if (!timer_resume_at(x->connection, now_us() + delay_ms * 1000))
