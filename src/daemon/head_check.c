@@ -73,7 +73,7 @@ static enum head_flaw check_layout(struct head_size *size, const char *name, con
 
 /* A tchar of RFC 9110 §5.6.2. By hand rather than strspn() with the set: glibc's strspn
  * builds a 256-byte table on every call, which was a tenth of a Connection: close request's
- * instructions (bench/README.md "Connection: close"). */
+ * instructions (bench/README.md "The close path"). */
 static bool is_token_char(unsigned char c)
 {
     static const char symbols[] = "!#$%&'*+-.^_`|~";

@@ -326,7 +326,7 @@ static void exchange_recycle(struct exchange *x)
 /* glibc returns the top of a heap to the kernel whenever more than 128 KiB is free there, and
  * connections that come and go (Connection: close, each with a ~24 KiB pool) swing the top
  * across that line all the time: the pages are given back and faulted in again, on a VM
- * ~10 µs a page (bench/README.md "Connection: close"). Keeping up to 16 MiB free at the
+ * ~10 µs a page (bench/README.md "The close path"). Keeping up to 16 MiB free at the
  * top stops that; setting the trim threshold also freezes glibc's mmap threshold, so it is
  * set too, above --max-body's default, so that bodies come from the heap as they did. */
 static void keep_freed_memory(void)

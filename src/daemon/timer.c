@@ -12,20 +12,20 @@ struct wake {
     struct MHD_Connection *connection;
 };
 
-/* Why resumes are handed over in batches. libmicrohttpd 0.9.75 resumes a connection by
- * flagging it and writing to its thread's wake-up descriptor; the woken thread then walks its
- * whole list of suspended connections (docs/libmicrohttpd.md §4). When this thread resumed
- * 10,000 due connections one by one, the libmicrohttpd thread woke up and walked the list for
- * each few of them, and on a shared core the two threads switched about 7,000 times in one
- * release (bench/README.md "Delays"). So the waits are kept per libmicrohttpd thread
- * (a "lane": the thread that suspended the connection is the one that serves it), and when
- * waits of a lane are due this thread resumes only one of them, the leader. The leader's
+/* Why resumes are handed over in batches. libmicrohttpd 0.9.75 resumes a connection by flagging
+ * it and writing to its thread's wake-up descriptor; the woken thread then walks its whole list
+ * of suspended connections (docs/libmicrohttpd.md §4). When this thread resumed 10,000 due
+ * connections one by one, the libmicrohttpd thread woke up and walked the list for each few of
+ * them, and on a shared core the two threads switched about 7,000 times in one release
+ * (bench/README.md, "What decides the delay lag"). So the waits are kept per libmicrohttpd
+ * thread (a "lane": the thread that suspended the connection is the one that serves it), and
+ * when waits of a lane are due this thread resumes only one of them, the leader. The leader's
  * callback runs on the lane's own thread and calls timer_release_due(), which resumes every
- * other due wait of that lane from there: all are flagged before that thread looks at its
- * list again, so it walks it once per batch. A leader whose client reset the connection is
- * closed by libmicrohttpd without a callback on it; the closing connection calls
- * timer_release_due() instead (server.c). As a last resort, a lane whose leader has not come
- * back after LEADER_PATIENCE_US is released by this thread itself, one by one. */
+ * other due wait of that lane from there: all are flagged before that thread looks at its list
+ * again, so it walks it once per batch. A leader whose client reset the connection is closed by
+ * libmicrohttpd without a callback on it; the closing connection calls timer_release_due()
+ * instead (server.c). As a last resort, a lane whose leader has not come back after
+ * LEADER_PATIENCE_US is released by this thread itself, one by one. */
 #define MAX_LANES 64
 #define DIRECT_LANE MAX_LANES /* threads beyond MAX_LANES: resumed one by one, as before */
 #define LEADER_PATIENCE_US 500000
