@@ -51,6 +51,7 @@ struct stream_body {
     struct reply_shape shape;
     uint64_t rate_start_us;     /* when the first byte was asked for (after any delay) */
     uint64_t rate_limit_us;     /* --max-delay: a throttled body is never slower for longer */
+    bool suspended;             /* waiting for the timer: the next call is the resumed one */
 };
 
 /* ?rate=: the first slice goes at once, then rate bytes a second, released a tenth of a
@@ -100,6 +101,10 @@ static ssize_t break_off(struct stream_body *s)
 static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t max)
 {
     struct stream_body *s = cls;
+    if (s->suspended) {
+        s->suspended = false;
+        timer_release_due(); /* the rest of this thread's due waits, in one batch */
+    }
     if (s->shape.abort && position >= s->shape.abort_after)
         return break_off(s); /* ?abort_after=: the rest never comes */
     if (s->stream.length != REPLY_LENGTH_UNKNOWN && position >= s->stream.length)
@@ -130,6 +135,7 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t ma
     if (n)
         return (ssize_t)n;
     MHD_suspend_connection(s->connection);
+    s->suspended = true;
     /* Scheduled after suspending, so the resume can never come first. */
     if (!timer_resume_at(s->connection, now_us() + wait_us))
         MHD_resume_connection(s->connection);

@@ -15,8 +15,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -263,10 +265,89 @@ static const struct request_transport mhd_transport = {
  * otherwise leave its exchange (and its stall-watch entry) behind. */
 struct connection_state {
     struct exchange *pending;
-    /* The last finished exchange, kept for the connection's next request: a keep-alive
-     * connection allocates its exchange (~5 KiB) once, not once per request. */
-    struct exchange *spare;
 };
+
+/* Finished exchanges are kept for the next request on the same libmicrohttpd thread, not on
+ * their connection: a keep-alive request then costs no malloc, and an idle connection holds
+ * no exchange (~5 KiB each: 10,000 idle connections would keep ~50 MiB). Each thread owns
+ * its own cache, so no lock; the pthread key frees a thread's cache when the thread ends
+ * (libmicrohttpd's threads end in MHD_stop_daemon). Only exchanges of the usual size
+ * (EXCHANGE_TARGET_ROOM) are kept; longer targets get their own and free it. */
+#define EXCHANGE_TARGET_ROOM 256
+#define EXCHANGE_CACHE_SIZE 32
+
+struct exchange_cache {
+    size_t count;
+    struct exchange *items[EXCHANGE_CACHE_SIZE];
+};
+
+static _Thread_local struct exchange_cache *thread_exchanges;
+static pthread_key_t exchange_cache_key;
+static pthread_once_t exchange_cache_once = PTHREAD_ONCE_INIT;
+
+static void exchange_cache_free(void *cache_pointer)
+{
+    struct exchange_cache *cache = cache_pointer;
+    while (cache && cache->count)
+        free(cache->items[--cache->count]);
+    free(cache);
+}
+
+static void exchange_cache_key_create(void)
+{
+    if (pthread_key_create(&exchange_cache_key, exchange_cache_free) != 0)
+        abort(); /* only when the process is out of keys at start-up */
+}
+
+/* This thread's cache, made on its first request; NULL when out of memory (then every
+ * exchange is simply allocated and freed). */
+static struct exchange_cache *exchange_cache(void)
+{
+    if (!thread_exchanges) {
+        pthread_once(&exchange_cache_once, exchange_cache_key_create);
+        struct exchange_cache *cache = calloc(1, sizeof *cache);
+        if (cache && pthread_setspecific(exchange_cache_key, cache) != 0) {
+            free(cache);
+            cache = NULL;
+        }
+        thread_exchanges = cache;
+    }
+    return thread_exchanges;
+}
+
+static struct exchange *exchange_new(size_t target_bytes)
+{
+    struct exchange_cache *cache = exchange_cache();
+    if (target_bytes <= EXCHANGE_TARGET_ROOM && cache && cache->count)
+        return cache->items[--cache->count];
+    size_t capacity = target_bytes < EXCHANGE_TARGET_ROOM ? EXCHANGE_TARGET_ROOM : target_bytes;
+    struct exchange *x = malloc(sizeof *x + capacity);
+    if (x)
+        x->target_capacity = capacity;
+    return x;
+}
+
+static void exchange_recycle(struct exchange *x)
+{
+    struct exchange_cache *cache = exchange_cache();
+    if (x->target_capacity == EXCHANGE_TARGET_ROOM && cache &&
+        cache->count < EXCHANGE_CACHE_SIZE)
+        cache->items[cache->count++] = x;
+    else
+        free(x);
+}
+
+/* glibc returns the top of a heap to the kernel whenever more than 128 KiB is free there, and
+ * connections that come and go (Connection: close, each with a ~24 KiB pool) swing the top
+ * across that line all the time: the pages are given back and faulted in again, on a VM
+ * ~10 µs a page (bench/README.md "The close path"). Keeping up to 16 MiB free at the
+ * top stops that; setting the trim threshold also freezes glibc's mmap threshold, so it is
+ * set too, above --max-body's default, so that bodies come from the heap as they did. */
+static void keep_freed_memory(void)
+{
+    if (mallopt(M_TRIM_THRESHOLD, 16 << 20) != 1 || mallopt(M_MMAP_THRESHOLD, 4 << 20) != 1)
+        fprintf(stderr, "statusd: mallopt failed; connections will cost more page faults\n");
+}
 
 static struct connection_state *connection_state_of(struct MHD_Connection *connection)
 {
@@ -280,18 +361,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     (void)cls;
     size_t n = strlen(uri);
     struct connection_state *state = connection_state_of(connection);
-    struct exchange *x = NULL;
-    if (state && state->spare && state->spare->target_capacity > n) {
-        x = state->spare;
-        state->spare = NULL;
-    } else {
-        /* A little room to spare, so that targets of about the same length reuse it. */
-        size_t capacity = n + 1 < 256 ? 256 : n + 1;
-        x = malloc(sizeof *x + capacity);
-        if (!x)
-            return NULL;
-        x->target_capacity = capacity;
-    }
+    struct exchange *x = exchange_new(n + 1);
+    if (!x)
+        return NULL;
     x->phase = PHASE_HEADERS;
     x->started_us = now_us();
     x->refused = false;
@@ -393,10 +465,7 @@ static void finish_exchange(struct exchange *x, struct MHD_Connection *connectio
     if (x->request.method && x->reply.stream.free_context) /* likewise */
         x->reply.stream.free_context(x->reply.stream.context);
     free(x->body);
-    if (state && !state->spare)
-        state->spare = x;
-    else
-        free(x);
+    exchange_recycle(x);
     atomic_fetch_sub(&server.in_flight, 1);
 }
 
@@ -419,11 +488,10 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         return;
     }
     atomic_fetch_sub(&server.connections, 1);
+    timer_release_due(); /* in case this was a batch's leader, closed before its callback */
     struct connection_state *state = *socket_context;
     if (state && state->pending) /* the client left before its head was complete */
         finish_exchange(state->pending, connection, MHD_REQUEST_TERMINATED_CLIENT_ABORT);
-    if (state)
-        free(state->spare);
     free(state);
     *socket_context = NULL;
 }
@@ -684,6 +752,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             return MHD_NO;
         return queue_reply(x);
     case PHASE_WAITING:
+        timer_release_due(); /* the rest of this thread's due waits, in one batch */
         x->client_closed = client_hung_up(connection);
         return answer(x);
     case PHASE_DONE:
@@ -750,6 +819,7 @@ bool server_start(const struct config *config)
         return false;
     }
     choose_connection_limit(config);
+    keep_freed_memory();
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_TURBO |
                      server.listener.mhd_flags;
@@ -884,6 +954,13 @@ void server_stop(void)
         usleep(10000);
     keep_inherited_socket();
     MHD_stop_daemon(server.daemon);
+    /* libmicrohttpd's threads freed their caches as they ended; this thread may hold one if
+     * connections were closed from here. */
+    if (thread_exchanges) {
+        pthread_setspecific(exchange_cache_key, NULL);
+        exchange_cache_free(thread_exchanges);
+        thread_exchanges = NULL;
+    }
     listener_free(&server.listener);
     server.daemon = NULL;
 }

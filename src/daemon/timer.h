@@ -22,6 +22,11 @@ void timer_stop(void);
  * caller resumes it at once instead. */
 bool timer_resume_at(struct MHD_Connection *connection, uint64_t deadline_us);
 
+/* Resumes every due wait that this thread scheduled (one libmicrohttpd thread's): called by
+ * a resumed connection on that thread, so that a burst of waits ending together is handed
+ * over in one batch (timer.c explains why). */
+void timer_release_due(void);
+
 /* Calls call(argument) on the timer thread at deadline (now_us() time), or at once at
  * shutdown. call must not block: every other wait is behind it. False if out of memory. */
 bool timer_call_at(uint64_t deadline_us, void (*call)(void *argument), void *argument);

@@ -328,6 +328,29 @@ class Disconnects(HostileTest):
         self.assertIn(wait_for_log(SERVER, t)["outcome"], self.GONE)
         self.assertHealthy()
 
+    def test_delays_ending_together_are_answered_when_some_of_their_clients_reset(self):
+        # Waits that end together are resumed one per libmicrohttpd thread by the timer, and
+        # that "leader" resumes the rest (src/daemon/timer.c). A leader whose client reset
+        # the connection never gets its callback: the others must still be answered, and on
+        # the same connections again afterwards.
+        keep = [self.connect() for _ in range(20)]
+        gone = [RawConnection(self.port) for _ in range(10)]
+        for c in gone:
+            linger_reset(c.sock)
+        for wave in ("0.4", "0.2"):
+            # The reset ones first: the earliest deadline is the leader's.
+            for c in (gone if wave == "0.4" else []) + keep:
+                c.send(get("/delay/" + wave))
+            if wave == "0.4":
+                for c in gone:
+                    c.close()
+            for c in keep:
+                _, r = c.read_final()
+                self.assertEqual(r.status, 200, "wave /delay/%s got %r" % (wave, r))
+        for c in keep:
+            c.close()
+        self.assertHealthy()
+
     def test_half_closed_client_still_gets_its_delayed_answer(self):
         c = self.connect()
         c.send(get("/status/202?delay=0.3"))

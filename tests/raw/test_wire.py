@@ -573,6 +573,23 @@ class Limits(WireTest):
         _, r = exchange(self.port, get(target))
         self.assertEqual(r.status, 200)
 
+    def test_head_of_exactly_the_limit_is_served_and_one_byte_more_is_431(self):
+        # The whole head (request line, header lines, the empty line) counts (SPEC §1): a head
+        # of exactly --max-header-bytes is served, on a keep-alive connection that then
+        # serves the next request; one byte more is refused. Idle connections must stay
+        # cheap without giving this up (README "Performance").
+        def head(size):
+            bare = get("/health", extra=b"X-Pad: " + CRLF)
+            return get("/health", extra=b"X-Pad: " + b"a" * (size - len(bare)) + CRLF)
+        exact = head(self.LIMIT)
+        self.assertEqual(len(exact), self.LIMIT)
+        with RawConnection(self.port) as c:
+            for data in (exact, exact, get("/health")):
+                c.send(data)
+                r = c.read_response()
+                self.assertEqual(r.status, 200, "a %d-byte head got %r" % (len(data), r))
+        self.check_limit(head(self.LIMIT + 1), 431)
+
     def test_many_small_headers_under_the_limit_are_served(self):
         # The limit is on bytes (SPEC §1). libmicrohttpd also keeps a record of about 64 bytes
         # per header line in the connection's pool, which holds a full-size head with up to
