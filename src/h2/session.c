@@ -1012,6 +1012,22 @@ static bool connection_specific(const char *name, size_t length)
     return false;
 }
 
+/* One field for nghttp2: its name lower-cased (RFC 9113 §8.2.1) and its value, copied to
+ * *text, which moves past them. */
+static nghttp2_nv copy_field(const struct h2_field *field, char **text)
+{
+    char *name = *text;
+    for (size_t j = 0; j < field->name_length; j++)
+        name[j] = (char)(field->name[j] >= 'A' && field->name[j] <= 'Z'
+                             ? field->name[j] - 'A' + 'a'
+                             : field->name[j]);
+    char *value = name + field->name_length;
+    memcpy(value, field->value, field->value_length);
+    *text = value + field->value_length;
+    return (nghttp2_nv){ (uint8_t *)name, (uint8_t *)value, field->name_length,
+                         field->value_length, NGHTTP2_NV_FLAG_NONE };
+}
+
 static bool named(const struct h2_field *field, const char *name)
 {
     return field->name_length == strlen(name) &&
@@ -1055,16 +1071,7 @@ static bool build_headers(struct h2_command *command, unsigned status,
             connection_specific(field->name, field->name_length) ||
             (named(field, "content-length") && !keep_app_length))
             continue;
-        char *name = text;
-        for (size_t j = 0; j < field->name_length; j++)
-            name[j] = (char)(field->name[j] >= 'A' && field->name[j] <= 'Z'
-                                 ? field->name[j] - 'A' + 'a'
-                                 : field->name[j]);
-        text += field->name_length;
-        memcpy(text, field->value, field->value_length);
-        nv[count++] = (nghttp2_nv){ (uint8_t *)name, (uint8_t *)text, field->name_length,
-                                    field->value_length, NGHTTP2_NV_FLAG_NONE };
-        text += field->value_length;
+        nv[count++] = copy_field(field, &text);
     }
     if (add_length) {
         size_t length = head ? 0 : command->length;
@@ -1246,16 +1253,7 @@ static nghttp2_nv *copy_trailers(const struct h2_field *fields, size_t field_cou
         if (field->name_length == 0 || field->name[0] == ':' ||
             connection_specific(field->name, field->name_length))
             continue;
-        char *name = text;
-        for (size_t j = 0; j < field->name_length; j++)
-            name[j] = (char)(field->name[j] >= 'A' && field->name[j] <= 'Z'
-                                 ? field->name[j] - 'A' + 'a'
-                                 : field->name[j]);
-        text += field->name_length;
-        memcpy(text, field->value, field->value_length);
-        nv[(*count)++] = (nghttp2_nv){ (uint8_t *)name, (uint8_t *)text, field->name_length,
-                                       field->value_length, NGHTTP2_NV_FLAG_NONE };
-        text += field->value_length;
+        nv[(*count)++] = copy_field(field, &text);
     }
     return nv;
 }
