@@ -33,6 +33,7 @@ void status_cache_entry_free(void *entry)
 {
     struct status_cache_entry *e = entry;
     MHD_destroy_response(e->response);
+    free(e->frozen);
     free(e);
 }
 

@@ -17,7 +17,8 @@ void status_cache_free(void);
 
 /* What a slot holds once built. */
 struct status_cache_entry {
-    struct MHD_Response *response;
+    struct MHD_Response *response;   /* for libmicrohttpd (HTTP/1.1) */
+    struct response *frozen;         /* the same, transport-neutral (HTTP/2); may be NULL */
     uint64_t body_length; /* for the access log */
 };
 

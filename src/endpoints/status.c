@@ -586,14 +586,24 @@ static void *build_cache_entry(void *context)
         free(entry);
         return NULL;
     }
+    /* The same answer once more, frozen for HTTP/2; without it (out of memory) HTTP/2
+     * renders per request, as it would anyway. */
+    struct reply again = { 0 };
+    struct response neutral;
+    build_reply(b->request, &again, b->choice);
+    entry->frozen = NULL;
+    if (response_from_reply(b->request, &again, &neutral)) {
+        entry->frozen = response_freeze(&neutral);
+        response_release(&neutral);
+    }
+    free(again.owned_body);
     return entry;
 }
 
 /* The shared response for a request without header parameters, built by the same code as any
  * other reply the first time it is needed. NULL when it cannot be built. */
-static struct MHD_Response *cached_response(struct request *request,
-                                            const struct code_choice *choice,
-                                            uint64_t *body_length)
+static struct status_cache_entry *cached_response(struct request *request,
+                                                  const struct code_choice *choice)
 {
     /* The coding is part of the key; a refusal of ?encoding= (400, 406) is never cached. */
     enum coding coding;
@@ -606,12 +616,7 @@ static struct MHD_Response *cached_response(struct request *request,
     if (!slot)
         return NULL;
     struct cache_build build = { request, choice };
-    struct status_cache_entry *entry =
-        once_get(slot, build_cache_entry, status_cache_entry_free, &build);
-    if (!entry)
-        return NULL;
-    *body_length = entry->body_length;
-    return entry->response;
+    return once_get(slot, build_cache_entry, status_cache_entry_free, &build);
 }
 
 void status_handle(struct request *request, struct reply *reply)
@@ -622,14 +627,20 @@ void status_handle(struct request *request, struct reply *reply)
     const struct code_choice *choice = &picked;
     unsigned code = choice->code;
     /* A 1xx to HTTP/1.0 sends no interim, so its body differs from the cached one. */
-    /* The cache holds libmicrohttpd's responses: HTTP/2 renders each answer. */
-    bool plain = request->protocol == PROTOCOL_H1 && !has_header_parameters(request) &&
-                 code != 405 && code != 101 &&
+    bool plain = !has_header_parameters(request) && code != 405 && code != 101 &&
                  !(code < 200 && request_is_http10(request)) &&
                  !(code == 206 && request_header(request, "Range")) &&
                  /* a shaped body, or a drawn delay's Server-Timing, is this request's own */
                  !reply_shape_active(&reply->shape) && !reply_get_header(reply, "Server-Timing");
-    if (plain && (reply->shared = cached_response(request, choice, &reply->shared_length))) {
+    struct status_cache_entry *entry = plain ? cached_response(request, choice) : NULL;
+    /* libmicrohttpd's prebuilt response for HTTP/1.1, the frozen one for HTTP/2. */
+    if (entry && request->protocol == PROTOCOL_H1) {
+        reply->shared = entry->response;
+        reply->shared_length = entry->body_length;
+    } else if (entry) {
+        reply->shared_response = entry->frozen;
+    }
+    if (reply->shared || reply->shared_response) {
         bool interim = code < 200;
         reply->status = interim ? DEFAULT_FINAL_AFTER_INTERIM : code;
         reply->interim = interim ? code : 0;

@@ -467,13 +467,17 @@ static void answer(void *argument)
     }
     if (!x->interim_sent)
         send_interim(x);
-    if (!response_from_reply(&x->request, &x->reply, &x->response)) {
+    if (x->reply.shared_response) {
+        /* Built once (the /status cache): used as it is, never released here. */
+        x->response = *x->reply.shared_response;
+    } else if (response_from_reply(&x->request, &x->reply, &x->response)) {
+        x->response_built = true;
+    } else {
         h2_stream_reset(x->stream, NGHTTP2_INTERNAL_ERROR);
         log_exchange(x, 0, 0, "error");
         exchange_free(x);
         return;
     }
-    x->response_built = true;
     const char *fault = fault_names[x->reply.fault];
     server_record_answer(&x->request, x->request.target, x->response.status, fault);
     struct h2_field fields[RESPONSE_MAX_HEADERS + 1];

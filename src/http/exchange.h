@@ -277,6 +277,10 @@ struct reply {
      * as is: opaque here, the transport's own object. */
     void *shared;
     uint64_t shared_length; /* its body bytes, for the access log */
+    /* The same answer built once in transport-neutral form (struct response, response.h),
+     * for a transport without a prebuilt object of its own (HTTP/2); shared, never freed by
+     * the request. */
+    const struct response *shared_response;
     /* Few headers: the request head nearly filled the connection's memory and a full set
      * would not fit beside it (the 414/431 refusals). */
     bool lean;

@@ -122,6 +122,34 @@ void response_release(struct response *out)
     out->stream = (struct reply_stream){ 0 };
 }
 
+struct response *response_freeze(const struct response *response)
+{
+    if (response->kind != RESPONSE_BUFFER || response->trailer_count ||
+        reply_shape_active(&response->shape))
+        return NULL;
+    size_t size = sizeof *response + (size_t)response->body_length;
+    for (size_t i = 0; i < response->header_count; i++)
+        size += strlen(response->headers[i].name) + strlen(response->headers[i].value) + 2;
+    struct response *frozen = malloc(size);
+    if (!frozen)
+        return NULL;
+    *frozen = (struct response){ .status = response->status, .kind = RESPONSE_BUFFER,
+                                 .body_length = response->body_length,
+                                 .header_count = response->header_count };
+    char *text = (char *)(frozen + 1);
+    if (response->body_length)
+        memcpy(text, response->body, (size_t)response->body_length);
+    frozen->body = text;
+    text += response->body_length;
+    for (size_t i = 0; i < response->header_count; i++) {
+        frozen->headers[i].name = strcpy(text, response->headers[i].name);
+        text += strlen(text) + 1;
+        frozen->headers[i].value = strcpy(text, response->headers[i].value);
+        text += strlen(text) + 1;
+    }
+    return frozen;
+}
+
 /* A body made over time (/drip) or cut short on purpose (/fault/truncate): the reply's
  * headers, its type, Cache-Control and the common set. */
 static bool shaped_body(struct reply *reply, struct response *out)

@@ -56,4 +56,10 @@ bool response_from_reply(struct request *request, struct reply *reply, struct re
 /* Frees what out owns and a transport did not take over (owned_body, stream context). */
 void response_release(struct response *out);
 
+/* A buffered response copied whole into one allocation (its header strings and body too), so
+ * it outlives the request that built it: a render-once cache hands it to any transport that
+ * cannot use its own prebuilt form (HTTP/2). NULL when out of memory or not a buffer. Free
+ * with free(). */
+struct response *response_freeze(const struct response *response);
+
 #endif
