@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,46 +24,67 @@ struct option_row {
     uint64_t min, max;
     const char *value_name;
     const char *help;
+    /* Where the value goes in struct config, and how wide that field is; width 0 for the
+     * kinds that fill several fields themselves (KIND_HOST_LIST, KIND_STATE). */
+    size_t offset, width;
 };
+#define FIELD(member) offsetof(struct config, member), sizeof(((struct config *)0)->member)
 
 static const struct option_row rows[] = {
     { "host", "STATUSD_HOST", KIND_STRING, 0, 0, "ADDR",
       "address to listen on (default 127.0.0.1; 0.0.0.0 = all IPv4, :: = all IPv6 and IPv4; "
-      "ignored under systemd socket activation)" },
-    { "port", "STATUSD_PORT", KIND_UNSIGNED, 0, 65535, "N", "TCP port (default 8080; 0 picks a free one)" },
+      "ignored under systemd socket activation)",
+      FIELD(host) },
+    { "port", "STATUSD_PORT", KIND_UNSIGNED, 0, 65535, "N", "TCP port (default 8080; 0 picks a free one)",
+      FIELD(port) },
     { "threads", "STATUSD_THREADS", KIND_UNSIGNED, 1, 256, "N",
-      "worker threads (default: one per CPU core)" },
+      "worker threads (default: one per CPU core)",
+      FIELD(threads) },
     { "max-delay", "STATUSD_MAX_DELAY", KIND_SECONDS_MS, 0, 86400000, "S",
-      "longest ?delay= accepted, in seconds (default 120)" },
+      "longest ?delay= accepted, in seconds (default 120)",
+      FIELD(max_delay_ms) },
     { "max-body", "STATUSD_MAX_BODY", KIND_BYTES, 0, UINT64_MAX / 2, "BYTES",
-      "largest request body accepted, 413 beyond (default 1048576)" },
+      "largest request body accepted, 413 beyond (default 1048576)",
+      FIELD(max_body) },
     { "max-header-bytes", "STATUSD_MAX_HEADER_BYTES", KIND_BYTES, 1024, 1048576, "BYTES",
-      "largest request head: request line 414, header section 431 beyond (default 16384)" },
+      "largest request head: request line 414, header section 431 beyond (default 16384)",
+      FIELD(max_header_bytes) },
     { "timeout", "STATUSD_TIMEOUT", KIND_UNSIGNED, 1, 86400, "S",
-      "seconds a connection may stay idle or stall mid-request (default 30)" },
-    { "log", "STATUSD_LOG", KIND_LOG, 0, 0, "text|json|off", "access log format (default text)" },
+      "seconds a connection may stay idle or stall mid-request (default 30)",
+      FIELD(timeout_s) },
+    { "log", "STATUSD_LOG", KIND_LOG, 0, 0, "text|json|off", "access log format (default text)",
+      FIELD(log_format) },
     { "max-keys", "STATUSD_MAX_KEYS", KIND_UNSIGNED, 1, 10000000, "N",
-      "keys kept by /sequence, /flaky, /ratelimit and /journal; least recent go first (default 10000)" },
+      "keys kept by /sequence, /flaky, /ratelimit and /journal; least recent go first (default 10000)",
+      FIELD(max_keys) },
     { "state-ttl", "STATUSD_STATE_TTL", KIND_SECONDS_MS, 0, 604800000, "S",
-      "seconds a key unused is kept (default 3600)" },
+      "seconds a key unused is kept (default 3600)",
+      FIELD(state_ttl_ms) },
     { "max-redirects", "STATUSD_MAX_REDIRECTS", KIND_UNSIGNED, 1, 100000, "N",
-      "longest /redirect/{n} and /loop/{n} (default 100)" },
+      "longest /redirect/{n} and /loop/{n} (default 100)",
+      FIELD(max_redirects) },
     { "redirect-allow", "STATUSD_REDIRECT_ALLOW", KIND_HOST_LIST, 0, 0, "HOST",
       "repeatable: absolute redirect targets may only name these hosts (env: comma-separated)" },
     { "tls-cert", "STATUSD_TLS_CERT", KIND_STRING, 0, 0, "FILE",
-      "serve HTTPS with this PEM certificate (chain); needs --tls-key" },
+      "serve HTTPS with this PEM certificate (chain); needs --tls-key",
+      FIELD(tls_cert) },
     { "tls-key", "STATUSD_TLS_KEY", KIND_STRING, 0, 0, "FILE",
-      "the PEM private key for --tls-cert" },
+      "the PEM private key for --tls-cert",
+      FIELD(tls_key) },
     { "max-connections", "STATUSD_MAX_CONNECTIONS", KIND_UNSIGNED, 0, 1000000, "N",
       "connections open at once; more are accepted and closed at once (default 0: as many as "
-      "file descriptors allow, at most 20000)" },
+      "file descriptors allow, at most 20000)",
+      FIELD(max_connections) },
     { "max-connections-per-ip", "STATUSD_MAX_CONNECTIONS_PER_IP", KIND_UNSIGNED, 0, 1000000, "N",
       "connections open at once from one client address; more are closed at once (default 0: "
-      "no limit)" },
+      "no limit)",
+      FIELD(max_connections_per_ip) },
     { "http2", "STATUSD_HTTP2", KIND_SWITCH, 0, 1, "[=on|off]",
-      "HTTP/2 on the same port: h2c with prior knowledge, or ALPN h2 with TLS (default on)" },
+      "HTTP/2 on the same port: h2c with prior knowledge, or ALPN h2 with TLS (default on)",
+      FIELD(http2) },
     { "h2-max-streams", "STATUSD_H2_MAX_STREAMS", KIND_UNSIGNED, 1, 10000, "N",
-      "concurrent HTTP/2 streams per connection (default 100)" },
+      "concurrent HTTP/2 streams per connection (default 100)",
+      FIELD(h2_max_streams) },
     /* Shared state for replicas (state_redis.c); checked by apply_state_option. */
     { "state", "STATUSD_STATE", KIND_STATE, 0, 0, "URL",
       "where /sequence, /flaky, /ratelimit and /journal keep state: memory (default), "
@@ -75,7 +97,8 @@ static const struct option_row rows[] = {
      * twin reads 1/true/yes/on or 0/false/no/off. Off by default, as go-httpbin: a host name says where a test ran,
      * which a public instance should not tell. */
     { "expose-hostname", "STATUSD_EXPOSE_HOSTNAME", KIND_SWITCH, 0, 1, "",
-      "let /hostname answer with this machine's host name (default off)" },
+      "let /hostname answer with this machine's host name (default off)",
+      FIELD(expose_hostname) },
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 
@@ -210,43 +233,22 @@ static bool apply(struct config *config, const struct option_row *row, const cha
         fprintf(stderr, "\n");
         return false;
     }
-    const char *flag = row->flag;
-    if (strcmp(flag, "host") == 0)
-        config->host = text;
-    else if (strcmp(flag, "port") == 0)
-        config->port = (unsigned)value;
-    else if (strcmp(flag, "threads") == 0)
-        config->threads = (unsigned)value;
-    else if (strcmp(flag, "max-delay") == 0)
-        config->max_delay_ms = value;
-    else if (strcmp(flag, "max-body") == 0)
-        config->max_body = value;
-    else if (strcmp(flag, "max-header-bytes") == 0)
-        config->max_header_bytes = (size_t)value;
-    else if (strcmp(flag, "timeout") == 0)
-        config->timeout_s = (unsigned)value;
-    else if (strcmp(flag, "max-keys") == 0)
-        config->max_keys = (size_t)value;
-    else if (strcmp(flag, "state-ttl") == 0)
-        config->state_ttl_ms = value;
-    else if (strcmp(flag, "max-connections") == 0)
-        config->max_connections = (unsigned)value;
-    else if (strcmp(flag, "max-connections-per-ip") == 0)
-        config->max_connections_per_ip = (unsigned)value;
-    else if (strcmp(flag, "max-redirects") == 0)
-        config->max_redirects = (unsigned)value;
-    else if (strcmp(flag, "tls-cert") == 0)
-        config->tls_cert = text;
-    else if (strcmp(flag, "tls-key") == 0)
-        config->tls_key = text;
-    else if (strcmp(flag, "http2") == 0)
-        config->http2 = value != 0;
-    else if (strcmp(flag, "h2-max-streams") == 0)
-        config->h2_max_streams = (unsigned)value;
-    else if (strcmp(flag, "expose-hostname") == 0)
-        config->expose_hostname = value != 0;
-    else if (strcmp(flag, "log") == 0)
-        config->log_format = text[0] == 't' ? LOG_TEXT : text[0] == 'j' ? LOG_JSON : LOG_OFF;
+    /* The row says where the value goes: a text, a switch, the log format, or a number as
+     * wide as its field. */
+    char *field = (char *)config + row->offset;
+    if (row->kind == KIND_STRING) {
+        memcpy(field, &text, sizeof text);
+    } else if (row->kind == KIND_SWITCH) {
+        *(bool *)field = value != 0;
+    } else if (row->kind == KIND_LOG) {
+        enum log_format format = text[0] == 't' ? LOG_TEXT : text[0] == 'j' ? LOG_JSON : LOG_OFF;
+        memcpy(field, &format, sizeof format);
+    } else if (row->width == sizeof(uint64_t)) {
+        memcpy(field, &value, sizeof value);
+    } else if (row->width == sizeof(unsigned)) {
+        unsigned narrow = (unsigned)value; /* row->max keeps it in range */
+        memcpy(field, &narrow, sizeof narrow);
+    }
     return true;
 }
 
