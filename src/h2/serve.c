@@ -241,7 +241,7 @@ static void log_exchange(struct h2_exchange *x, unsigned status, uint64_t bytes,
 
 /* --- answering ----------------------------------------------------------------------- */
 
-/* HTTP/2 error codes by name for /fault/reset?code= and /fault/close?code= (RFC 9113 §7). */
+/* The error code a reset or GOAWAY fault sends: the one ?code= chose (fault.c), or fallback. */
 static uint32_t fault_error_code(const struct reply *reply, uint32_t fallback)
 {
     return reply->fault_code_set ? reply->fault_code : fallback;

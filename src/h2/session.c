@@ -1209,7 +1209,6 @@ bool h2_stream_respond_streamed(struct h2_stream *stream, unsigned status,
         h2_stream_reset(stream, NGHTTP2_INTERNAL_ERROR);
         return false;
     }
-    command->body = sends_body ? "" : NULL;
     atomic_fetch_add(&stream->references, 1); /* the command's; the app keeps its own */
     h2_post(command);
     return true;
